@@ -1,0 +1,106 @@
+"""Detectors for contact details that a single regex describes badly.
+
+Each detector takes the normalized text (see :mod:`redflag.normalize`) and yields
+``(start, end)`` spans in it. They are referenced by name from ``rules.toml``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import regex
+
+__all__ = ["DETECTORS", "Span"]
+
+Span = tuple[int, int]
+Detector = Callable[[str], Iterator[Span]]
+
+# Groups of digits separated by one dash, dot or space; validated by digit count below.
+_PHONE = regex.compile(
+    r"(?<![\d\-.,/:])(?:\+81[\s\-]?\(?0?\)?|(?<!\d)0)\d{1,4}(?:[\s\-.)]{0,2}\d{1,4}){1,2}[\s\-.]?\d{2,4}(?![\d\-]|\s?円|\s?yen|\s?%)"
+)
+_DIGIT = regex.compile(r"\d")
+
+
+def phone_jp(text: str) -> Iterator[Span]:
+    """Japanese phone numbers: 090-1234-5678, 03-1234-5678, 0120-123-456, +81 90 …"""
+    for m in _PHONE.finditer(text):
+        digits = "".join(_DIGIT.findall(m.group()))
+        if m.group().startswith("+81"):
+            ok = 11 <= len(digits) <= 12
+        else:
+            ok = len(digits) in (10, 11) and digits[1] != "0"
+        if ok:
+            yield m.span()
+
+
+_EMAIL = regex.compile(
+    r"(?<![a-z0-9._%+\-])[a-z0-9][a-z0-9._%+\-]{0,63}@(?:[a-z0-9\-]{1,63}\.)+[a-z]{2,24}(?![a-z0-9\-])"
+    r"|(?<![a-z0-9._%+\-])[a-z0-9][a-z0-9._%+\-]{0,63}@(?:gmail|yahoo|icloud|outlook|hotmail|docomo|ezweb|softbank|au|me)(?![a-z0-9.\-])"
+)
+
+
+def email(text: str) -> Iterator[Span]:
+    """E-mail addresses, also spelled-out ones once normalization has turned アットマーク into @."""
+    for m in _EMAIL.finditer(text):
+        yield m.span()
+
+
+_CHAT_ID = regex.compile(
+    r"(?:line\.me|lin\.ee|page\.line\.me)/[^\s<>\"'、。)）]+"
+    r"|(?:line|らいん|ライン|チャットワーク|chatwork|skype|スカイプ|discord|ディスコード|telegram|テレグラム|kakao|カカオ|wechat)\s?(?:の\s?)?(?:id|ｉｄ)\s?(?:は|:|=|→|->|です|です:)?\s?@?[a-z0-9][a-z0-9._\-]{2,30}"
+    r"|(?<![a-z0-9])id\s?(?::|=|→|->|は)\s?@?[a-z0-9][a-z0-9._\-]{2,30}"
+    r"|(?<![a-z0-9_.@/])@[a-z_][a-z0-9_.]{3,30}(?![a-z0-9_@]|\.[a-z])"
+)
+
+
+def line_id(text: str) -> Iterator[Span]:
+    """LINE / chat-app IDs and add-friend links: ``LINE ID: abc``, ``@handle``, lin.ee/…"""
+    for m in _CHAT_ID.finditer(text):
+        yield m.span()
+
+
+_URL = regex.compile(r"(?:https?://|www\.)[a-z0-9\-._~%]+(?:/[^\s<>\"'、。()（）「」]*)?")
+_OUTSIDE_HOST = regex.compile(
+    r"(?:https?://)?(?:www\.)?(?:forms\.gle|docs\.google\.com/forms|[a-z0-9\-]+\.typeform\.com|line\.me|lin\.ee|"
+    r"t\.me|telegram\.me|wa\.me|chat\.whatsapp\.com|discord\.gg|discord\.com/invite|(?:[a-z]+\.)?chatwork\.com|"
+    r"join\.skype\.com|m\.me|bit\.ly|tinyurl\.com|t\.co|is\.gd|goo\.gl|ow\.ly|cutt\.ly|rebrand\.ly|buff\.ly|"
+    r"shorturl\.at|x\.gd|linktr\.ee|lit\.link|qr\.paps\.jp)(?:/|$)"
+)
+# Bare hosts with no scheme: "lin.ee/abc", "bit.ly/xyz".
+_BARE_OUTSIDE = regex.compile(
+    r"(?<![a-z0-9.\-/])(?:forms\.gle|lin\.ee|t\.me|wa\.me|discord\.gg|bit\.ly|tinyurl\.com|is\.gd|cutt\.ly|x\.gd|linktr\.ee)/[a-z0-9\-._~%/?=&]+"
+)
+
+
+def _urls(text: str) -> Iterator[tuple[Span, bool]]:
+    taken: list[Span] = []
+    for m in _URL.finditer(text):
+        taken.append(m.span())
+        yield m.span(), bool(_OUTSIDE_HOST.match(m.group()))
+    for m in _BARE_OUTSIDE.finditer(text):
+        if not any(s <= m.start() < e for s, e in taken):
+            yield m.span(), True
+
+
+def outside_url(text: str) -> Iterator[Span]:
+    """Links to outside chats, forms, link aggregators and URL shorteners."""
+    for span, outside in _urls(text):
+        if outside:
+            yield span
+
+
+def url(text: str) -> Iterator[Span]:
+    """Any other URL (a portfolio or reference link is usually harmless)."""
+    for span, outside in _urls(text):
+        if not outside:
+            yield span
+
+
+DETECTORS: dict[str, Detector] = {
+    "phone_jp": phone_jp,
+    "email": email,
+    "line_id": line_id,
+    "outside_url": outside_url,
+    "url": url,
+}

@@ -1,0 +1,248 @@
+"""Normalization that undoes the obfuscations clients use, with an offset map.
+
+Every step is named, works on a :class:`Normalized` value and returns a new one, and keeps
+for each output character the span of the *original* text it came from. So a match found in
+the normalized text (``line``) points back to the exact characters the user typed
+(``Ｌ Ｉ Ｎ Ｅ``).
+
+>>> n = normalize("ら い ん で連絡を")
+>>> n.text
+'らいんで連絡を'
+>>> n.original_span(0, 3)
+(0, 5)
+>>> n.steps
+('collapse_spaced',)
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+__all__ = ["Normalized", "normalize", "STEPS", "DEFAULT_STEPS"]
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A normalized text and, for each of its characters, the original span it stands for."""
+
+    original: str
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+    steps: tuple[str, ...] = ()
+
+    @classmethod
+    def identity(cls, text: str) -> Normalized:
+        n = len(text)
+        return cls(text, text, tuple(range(n)), tuple(range(1, n + 1)))
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map ``text[start:end]`` back to ``(start, end)`` in the original text."""
+        if not 0 <= start <= end <= len(self.text):
+            raise IndexError(f"span ({start}, {end}) outside normalized text of length {len(self.text)}")
+        if start == end:
+            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            return pos, pos
+        return self.starts[start], max(self.ends[start:end])
+
+
+# A replacement: (start, end, new_text) in the coordinates of the text it applies to.
+Edit = tuple[int, int, str]
+
+
+def _apply(n: Normalized, edits: Sequence[Edit], step: str) -> Normalized:
+    """Apply non-overlapping, sorted edits; every new character spans its whole source match."""
+    if not edits:
+        return n
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = 0
+    for s, e, new in edits:
+        if s > pos:
+            out.append(n.text[pos:s])
+            starts.extend(n.starts[pos:s])
+            ends.extend(n.ends[pos:s])
+        if new:
+            o_start = n.starts[s] if s < e else (n.starts[s] if s < len(n.starts) else len(n.original))
+            o_end = max(n.ends[s:e]) if s < e else o_start
+            out.append(new)
+            starts.extend([o_start] * len(new))
+            ends.extend([o_end] * len(new))
+        pos = e
+    if pos < len(n.text):
+        out.append(n.text[pos:])
+        starts.extend(n.starts[pos:])
+        ends.extend(n.ends[pos:])
+    text = "".join(out)
+    if text == n.text:
+        return n
+    steps = n.steps if step in n.steps else (*n.steps, step)
+    return Normalized(n.original, text, tuple(starts), tuple(ends), steps)
+
+
+def _regex_step(pattern: regex.Pattern[str], repl: Callable[[regex.Match[str]], str], step: str) -> Step:
+    def run(n: Normalized) -> Normalized:
+        edits = [(m.start(), m.end(), repl(m)) for m in pattern.finditer(n.text)]
+        return _apply(n, [e for e in edits if n.text[e[0] : e[1]] != e[2]], step)
+
+    run.__name__ = step
+    return run
+
+
+Step = Callable[[Normalized], Normalized]
+
+# A base character with the marks that compose with it (half-width kana voicing marks too),
+# so that NFKC sees whole clusters such as ｶﾞ -> ガ.
+_CLUSTER = regex.compile(r"\X")
+_HALFWIDTH_VOICING = regex.compile(r"[\uff70-\uff9f]")
+
+
+def nfkc(n: Normalized) -> Normalized:
+    """Unicode NFKC: full-width ASCII, half-width kana, circled digits, compatibility forms."""
+    text = n.text
+    if unicodedata.is_normalized("NFKC", text):
+        return n
+    edits: list[Edit] = []
+    # \X keeps combining sequences together; half-width kana and their separate voicing
+    # marks are grapheme clusters of their own, so merge them by hand.
+    clusters = [(m.start(), m.end()) for m in _CLUSTER.finditer(text)]
+    i = 0
+    while i < len(clusters):
+        s, e = clusters[i]
+        while i + 1 < len(clusters) and text[clusters[i + 1][0]] in "\uff9e\uff9f" and _HALFWIDTH_VOICING.match(text, s):
+            i += 1
+            e = clusters[i][1]
+        chunk = text[s:e]
+        new = unicodedata.normalize("NFKC", chunk)
+        if new != chunk:
+            edits.append((s, e, new))
+        i += 1
+    return _apply(n, edits, "nfkc")
+
+
+def lower(n: Normalized) -> Normalized:
+    """Lower-case Latin letters (LINE, Line and line are one word)."""
+    if n.text.islower() or not any(c.isupper() for c in n.text):
+        return n
+    edits = [(i, i + 1, c.lower()) for i, c in enumerate(n.text) if c.isupper()]
+    return _apply(n, edits, "lower")
+
+
+# Zero-width and other invisible format characters that split a word without showing.
+_INVISIBLE = regex.compile(r"[\p{Cf}\u034f\u115f\u1160\u3164\uffa0\ufe00-\ufe0f]+")
+strip_invisible = _regex_step(_INVISIBLE, lambda m: "", "strip_invisible")
+
+# Every dash, wave and long-vowel mark that stands between two digits is a phone separator.
+_DASHES = "\\-\u2010-\u2015\u2212\u30fc\u2500\u2501\uff0d\uff70~\u301c\uff5e\u223c"
+# "の" joins digit groups when numbers are read aloud (090の1234の5678).
+_DIGIT_DASH = regex.compile(rf"(?<=\d)\s*[{_DASHES}]\s*(?=\d)|(?<=\d\d)の(?=\d\d)")
+dash = _regex_step(_DIGIT_DASH, lambda m: "-", "dash")
+
+# Numerals written as kanji or katakana words, in runs long enough to be a number to dial.
+_KANJI_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
+                 "六": "6", "七": "7", "八": "8", "九": "9", "壱": "1", "弐": "2", "参": "3"}
+_KANA_DIGITS = {"ゼロ": "0", "レイ": "0", "マル": "0", "イチ": "1", "ニー": "2", "ニ": "2", "サン": "3",
+                "ヨン": "4", "ゴー": "5", "ゴ": "5", "ロク": "6", "ナナ": "7", "ハチ": "8",
+                "キュウ": "9", "キュー": "9", "ヨ": "4", "シ": "4", "ク": "9"}
+_KANJI_RUN = regex.compile(r"[〇零一二三四五六七八九壱弐参](?:[\s\-の・]?[〇零一二三四五六七八九壱弐参]){2,}")
+_KANA_WORD = "|".join(sorted(_KANA_DIGITS, key=len, reverse=True))
+_KANA_RUN = regex.compile(rf"(?:{_KANA_WORD})(?:[\s\-・の]?(?:{_KANA_WORD})){{2,}}")
+_KANA_SPLIT = regex.compile(rf"{_KANA_WORD}")
+# At least one zero or a leading 0/7/8/9 makes a kana run look like a phone number rather
+# than a word such as サンゴ or ニシキ; words of only short syllables are left alone.
+_KANA_PHONEY = regex.compile(r"ゼロ|レイ|マル")
+
+
+def _kanji_digits(m: regex.Match[str]) -> str:
+    return "".join(_KANJI_DIGITS.get(c, "-" if c in "-の・" else "") for c in m.group())
+
+
+def _kana_digits(m: regex.Match[str]) -> str:
+    if not _KANA_PHONEY.search(m.group()):
+        return m.group()
+    return "".join(_KANA_DIGITS[w.group()] for w in _KANA_SPLIT.finditer(m.group()))
+
+
+_kanji_step = _regex_step(_KANJI_RUN, _kanji_digits, "numerals")
+_kana_step = _regex_step(_KANA_RUN, _kana_digits, "numerals")
+
+
+def numerals(n: Normalized) -> Normalized:
+    """Kanji (〇九〇) and katakana (ゼロキュウゼロ) numerals in phone-like runs become digits."""
+    return _kana_step(_kanji_step(n))
+
+
+# Letters, digits or kana written one by one with separators between them: L I N E, ら い ん,
+# l.i.n.e, L💚I💚N💚E. Four or more singles, or three when the separators are wider than a space.
+_SINGLE = r"[\p{Latin}\p{Hiragana}\p{Katakana}\d\u30fc]"
+_SEP = r"(?:[\s._*/|・･,、\u2022\-]|\p{Extended_Pictographic}|\p{So})+"
+# Inner singles must stand alone; the last may run on into a word (ら い んで).
+_SPACED = regex.compile(rf"(?<!{_SINGLE}){_SINGLE}(?:{_SEP}{_SINGLE}(?!{_SINGLE}))+{_SEP}{_SINGLE}")
+
+
+def _collapse(m: regex.Match[str]) -> str:
+    chars = regex.findall(_SINGLE, m.group())
+    seps = regex.split(_SINGLE, m.group())[1:-1]
+    # Three plain characters split by single spaces are often real words ("a b c" lists);
+    # collapse them only when they are letters or kana with no digit-only run.
+    if len(chars) == 3 and all(s == " " for s in seps) and all(c.isdigit() for c in chars):
+        return m.group()
+    return "".join(chars)
+
+
+collapse_spaced = _regex_step(_SPACED, _collapse, "collapse_spaced")
+
+# Spelled-out e-mail punctuation, only between pieces that look like an address.
+_AT = regex.compile(
+    r"(?<=[a-z0-9._\-]\s?)(?:\s*(?:アットマーク|あっとまーく|アット|あっと|\(at\)|\[at\]|<at>|\{at\}|＠|\bat\b)\s*)(?=[a-z0-9])"
+)
+_DOT = regex.compile(
+    r"(?<=[a-z0-9]\s?)(?:\s*(?:ドット|どっと|\(dot\)|\[dot\]|<dot>|\{dot\}|。|\bdot\b)\s*)(?=[a-z])"
+)
+_at_step = _regex_step(_AT, lambda m: "@", "at_dot")
+_dot_step = _regex_step(_DOT, lambda m: ".", "at_dot")
+
+
+def at_dot(n: Normalized) -> Normalized:
+    """アットマーク, (at), ドット, (dot) between address-like pieces become @ and ."""
+    return _dot_step(_at_step(n))
+
+
+_SPACES = regex.compile(r"[^\S\n]{2,}|[\t\u3000]")
+squeeze_spaces = _regex_step(_SPACES, lambda m: " ", "squeeze_spaces")
+
+#: The steps in the order they run. Order matters: NFKC first so that full-width forms are
+#: plain ASCII for the later patterns; numerals before dashes so 〇九〇ー becomes 090-.
+STEPS: dict[str, Step] = {
+    "nfkc": nfkc,
+    "strip_invisible": strip_invisible,
+    "lower": lower,
+    "numerals": numerals,
+    "collapse_spaced": collapse_spaced,
+    "dash": dash,
+    "at_dot": at_dot,
+    "squeeze_spaces": squeeze_spaces,
+}
+DEFAULT_STEPS: tuple[str, ...] = tuple(STEPS)
+
+
+def normalize(text: str, steps: Sequence[str] = DEFAULT_STEPS) -> Normalized:
+    """Normalize ``text`` and keep the map back to it.
+
+    ``steps`` names the steps to run (see :data:`STEPS`); ``Normalized.steps`` lists those that
+    actually changed the text, so a reader can see what was undone.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize() expects str, got {type(text).__name__}")
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        raise ValueError(f"unknown normalization step(s) {unknown}; known: {list(STEPS)}")
+    n = Normalized.identity(text)
+    for name in steps:
+        n = STEPS[name](n)
+    return n

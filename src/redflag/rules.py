@@ -1,0 +1,199 @@
+"""The rule layer: rules are data (``data/rules.toml``), hits carry spans and reasons.
+
+A :class:`Rule` validates itself when it is built (known label, pattern compiles or detector
+exists, weight in [0, 1]). :class:`RuleSet` runs all rules over a normalized text and returns
+:class:`Hit` values; a hit followed by a refusal (``LINEでの連絡はお受けできません``) is marked
+``negated`` for rules that allow it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from .detectors import DETECTORS
+from .labels import LABELS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+__all__ = ["Rule", "Hit", "RuleSet", "RuleError", "load_rules"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds one rule may spend on one text before it is skipped (and logged).
+REGEX_TIMEOUT = 1.0
+# How far after a hit a refusal still refers to it; the sentence end stops it earlier.
+_NEG_WINDOW = 30
+_SENTENCE_END = regex.compile(r"[。!?！？\n]")
+
+
+class RuleError(ValueError):
+    """A rule file or rule definition is invalid."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: where it looks (``pattern`` or ``detector``), what it means and why."""
+
+    id: str
+    label: str
+    weight: float
+    reason_ja: str
+    reason_en: str
+    pattern: str | None = None
+    detector: str | None = None
+    negatable: bool = True
+    negate_within: bool = True
+    positive: tuple[str, ...] = ()
+    negative: tuple[str, ...] = ()
+    _compiled: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        where = f"rule {self.id!r}"
+        if self.label not in LABELS:
+            raise RuleError(f"{where}: unknown label {self.label!r}; expected one of {list(LABELS)}")
+        if not 0.0 <= self.weight <= 1.0:
+            raise RuleError(f"{where}: weight {self.weight} is outside [0, 1]")
+        if (self.pattern is None) == (self.detector is None):
+            raise RuleError(f"{where}: give exactly one of 'pattern' or 'detector'")
+        if self.detector is not None and self.detector not in DETECTORS:
+            raise RuleError(f"{where}: unknown detector {self.detector!r}; known: {sorted(DETECTORS)}")
+        if not self.reason_ja or not self.reason_en:
+            raise RuleError(f"{where}: reason_ja and reason_en are required")
+        if self.pattern is not None:
+            try:
+                compiled = regex.compile(self.pattern, regex.V0)
+            except regex.error as exc:
+                raise RuleError(f"{where}: pattern does not compile: {exc}") from exc
+            object.__setattr__(self, "_compiled", compiled)
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Spans of ``text`` (normalized) where this rule fires, before negation."""
+        if self.detector is not None:
+            return list(DETECTORS[self.detector](text))
+        try:
+            return [m.span() for m in self._compiled.finditer(text, timeout=REGEX_TIMEOUT) if m.end() > m.start()]
+        except TimeoutError:
+            log.warning("rule %s timed out on a text of %d characters and was skipped", self.id, len(text))
+            return []
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A rule that fired, at ``start:end`` of the normalized text."""
+
+    rule: Rule
+    start: int
+    end: int
+    negated: bool = False
+
+    @property
+    def label(self) -> str:
+        return self.rule.label
+
+
+class RuleSet:
+    """All rules, run together over one normalized text."""
+
+    def __init__(self, rules: Iterable[Rule], *, negation: str, source: str = "", digest: str = "") -> None:
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        ids = [r.id for r in self.rules]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise RuleError(f"duplicate rule ids: {dupes}")
+        self.by_id: dict[str, Rule] = {r.id: r for r in self.rules}
+        self._negation = regex.compile(negation)
+        self.source = source
+        self.digest = digest
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.rules)
+
+    def _negated(self, text: str, start: int, end: int) -> bool:
+        stop = _SENTENCE_END.search(text, end, min(len(text), end + _NEG_WINDOW))
+        window_end = stop.start() if stop else min(len(text), end + _NEG_WINDOW)
+        return self._negation.search(text, start, window_end) is not None
+
+    def find(self, text: str, *, allow: Iterable[tuple[int, int]] = ()) -> list[Hit]:
+        """Every hit in ``text`` (normalized), sorted by position.
+
+        ``allow`` lists spans of the text that are the job's subject; hits inside them are
+        dropped.
+        """
+        allowed = list(allow)
+        hits: list[Hit] = []
+        for rule in self.rules:
+            for s, e in rule.spans(text):
+                if any(a <= s and e <= b for a, b in allowed):
+                    continue
+                negated = rule.negatable and self._negated(text, s if rule.negate_within else e, e)
+                hits.append(Hit(rule, s, e, negated))
+        hits.sort(key=lambda h: (h.start, h.end, h.rule.id))
+        return hits
+
+
+_NAME = regex.compile(r"\{([A-Z_]+)\}")
+
+
+def _expand(pattern: str, defs: Mapping[str, str], where: str, depth: int = 0) -> str:
+    """Replace ``{NAME}`` with its definition, which may itself use other names."""
+    if depth > 8:
+        raise RuleError(f"{where}: definitions nest too deep (a cycle?)")
+
+    def sub(m: regex.Match[str]) -> str:
+        name = m.group(1)
+        if name not in defs:
+            raise RuleError(f"{where}: undefined name {{{name}}} in pattern")
+        return _expand(defs[name], defs, f"{where} -> {name}", depth + 1)
+
+    return _NAME.sub(sub, pattern)
+
+
+def load_rules(path: str | Path | None = None) -> RuleSet:
+    """Load rules from a TOML file; ``None`` loads the rules shipped with redflag."""
+    if path is None:
+        raw = resources.files("redflag").joinpath("data/rules.toml").read_bytes()
+        source = "redflag:data/rules.toml"
+    else:
+        raw = Path(path).read_bytes()
+        source = str(path)
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RuleError(f"{source}: not a valid UTF-8 TOML file: {exc}") from exc
+    defs: dict[str, str] = dict(doc.get("defs", {}))
+    if "NEG" not in defs:
+        raise RuleError(f"{source}: [defs] must define NEG, the refusal pattern used for negation")
+    rules = []
+    known = {f.name for f in Rule.__dataclass_fields__.values() if not f.name.startswith("_")}
+    for i, item in enumerate(doc.get("rule", []), start=1):
+        where = f"{source}: rule #{i} ({item.get('id', '?')})"
+        extra = set(item) - known
+        if extra:
+            raise RuleError(f"{where}: unknown field(s) {sorted(extra)}")
+        missing = {"id", "label", "weight", "reason_ja", "reason_en"} - set(item)
+        if missing:
+            raise RuleError(f"{where}: missing field(s) {sorted(missing)}")
+        fields = dict(item)
+        if "pattern" in fields:
+            fields["pattern"] = _expand(fields["pattern"], defs, where)
+        fields["positive"] = tuple(fields.get("positive", ()))
+        fields["negative"] = tuple(fields.get("negative", ()))
+        fields["weight"] = float(fields["weight"])
+        rules.append(Rule(**fields))
+    negation = _expand(defs["NEG"], defs, f"{source}: NEG")
+    return RuleSet(rules, negation=negation, source=source, digest=hashlib.sha256(raw).hexdigest())
