@@ -182,7 +182,11 @@ def numerals(n: Normalized) -> Normalized:
 _SINGLE = r"[\p{Latin}\p{Hiragana}\p{Katakana}\d\u30fc]"
 _SEP = r"(?:[\s._*/|・･,、\u2022\-]|\p{Extended_Pictographic}|\p{So})+"
 # Inner singles must stand alone; the last may run on into a word (ら い んで).
-_SPACED = regex.compile(rf"(?<!{_SINGLE}){_SINGLE}(?:{_SEP}{_SINGLE}(?!{_SINGLE}))+{_SEP}{_SINGLE}")
+# Japanese has no spaces, so the first single may follow a word (はL I N E); a Latin letter or
+# digit may not, or "pdf a b c" would swallow the f.
+_SPACED = regex.compile(
+    rf"(?:(?<![\p{{Latin}}\d])[\p{{Latin}}\d]|[\p{{Hiragana}}\p{{Katakana}}\u30fc])(?:{_SEP}{_SINGLE}(?!{_SINGLE}))+{_SEP}{_SINGLE}"
+)
 
 
 def _collapse(m: regex.Match[str]) -> str:

@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Rule", "Hit", "RuleSet", "RuleError", "load_rules"]
+__all__ = ["Rule", "Hit", "RuleSet", "RuleError", "load_rules", "default_rules_text"]
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +163,18 @@ def _expand(pattern: str, defs: Mapping[str, str], where: str, depth: int = 0) -
     return _NAME.sub(sub, pattern)
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Load rules from a TOML file; ``None`` loads the rules shipped with redflag."""
-    if path is None:
-        raw = resources.files("redflag").joinpath("data/rules.toml").read_bytes()
+def default_rules_text() -> str:
+    """The rules file shipped with redflag, as text."""
+    return resources.files("redflag").joinpath("data/rules.toml").read_text(encoding="utf-8")
+
+
+def load_rules(path: str | Path | None = None, *, text: str | None = None) -> RuleSet:
+    """Load rules from a TOML file, or from ``text``; neither loads the rules shipped with redflag."""
+    if text is not None:
+        raw = text.encode("utf-8")
+        source = "<rules embedded in model>"
+    elif path is None:
+        raw = default_rules_text().encode("utf-8")
         source = "redflag:data/rules.toml"
     else:
         raw = Path(path).read_bytes()

@@ -1,0 +1,52 @@
+"""redflag: flag client messages that steer a freelancer into known traps.
+
+>>> import redflag
+>>> a = redflag.score("仮払い前ですが、先に作業を始めてもらえますか？")
+>>> a.labels
+('escrow_bypass',)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import metadata
+
+from .labels import LABEL_INFO, LABELS
+from .model import ModelFormatError
+from .normalize import Normalized, normalize
+from .results import Assessment, Evidence
+from .rules import RuleError, load_rules
+from .scorer import Scorer, default_scorer
+
+try:
+    __version__ = metadata.version("redflag")
+except metadata.PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "LABELS",
+    "LABEL_INFO",
+    "Assessment",
+    "Evidence",
+    "ModelFormatError",
+    "Normalized",
+    "RuleError",
+    "Scorer",
+    "__version__",
+    "load_rules",
+    "normalize",
+    "score",
+    "train",
+]
+
+
+def score(text: str, *, allow: Sequence[str] = (), explain: bool = True) -> Assessment:
+    """Assess one message with the default model (loaded once per process)."""
+    return default_scorer().score(text, allow=allow, explain=explain)
+
+
+def train(examples, **kwargs):  # type: ignore[no-untyped-def]
+    """Train a model; see :func:`redflag.train.train`. Returns a ``TrainResult``."""
+    from .train import train as _train
+
+    return _train(examples, **kwargs)

@@ -1,0 +1,114 @@
+"""One pass over a message: normalize, tokenize, run the rules, and list its features.
+
+The model and the rule layer share this pass, so a message is normalized and tokenized once.
+Feature names carry a namespace prefix:
+
+- ``w:`` MeCab surface token (numbers folded to their length: ``w:#4``)
+- ``b:`` two adjacent tokens
+- ``c:`` character n-grams of the normalized text (robust to spelling and obfuscation)
+- ``r:`` a rule that fired; ``n:`` a rule that fired but was negated (a refusal)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from .normalize import DEFAULT_STEPS, Normalized, normalize
+from .rules import Hit, RuleSet
+from .tokenize import Token, Tokenizer
+
+__all__ = ["Analysis", "Analyzer", "FeatureConfig", "char_view"]
+
+# Character-for-character substitutions, so n-gram positions are positions in the text.
+_DIGIT = regex.compile(r"\d")
+_SPACE = regex.compile(r"\s")
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Which features to extract; stored with the model so scoring extracts what training did."""
+
+    char_ngrams: tuple[int, int] = (2, 3)
+    word_bigrams: bool = True
+    rule_features: bool = True
+    normalize_steps: tuple[str, ...] = DEFAULT_STEPS
+    tokenizer_args: str = "-Owakati"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the scorer needs to know about one message."""
+
+    normalized: Normalized
+    tokens: tuple[Token, ...]
+    hits: tuple[Hit, ...]
+    features: tuple[str, ...]
+
+
+def _fold(tok: str) -> str:
+    return "#" + str(len(tok)) if tok.isdigit() else tok
+
+
+class Analyzer:
+    """Turn raw messages into :class:`Analysis` values (picklable; the tagger is rebuilt per process)."""
+
+    def __init__(self, rules: RuleSet, config: FeatureConfig | None = None) -> None:
+        self.rules = rules
+        self.config = config or FeatureConfig()
+        self.tokenizer = Tokenizer(self.config.tokenizer_args)
+
+    def analyze(self, text: str, *, allow: Sequence[str] = ()) -> Analysis:
+        n = normalize(text, self.config.normalize_steps)
+        tokens = tuple(self.tokenizer.tokens_with_offsets(n.text))
+        allowed = _allowed_spans(n.text, allow)
+        hits = tuple(self.rules.find(n.text, allow=allowed))
+        return Analysis(n, tokens, hits, tuple(self._features(n.text, tokens, hits, allowed)))
+
+    def analyze_many(self, texts: Iterable[str]) -> list[Analysis]:
+        return [self.analyze(t) for t in texts]
+
+    def _features(
+        self, text: str, tokens: Sequence[Token], hits: Sequence[Hit], allowed: Sequence[tuple[int, int]]
+    ) -> list[str]:
+        cfg = self.config
+        if allowed:
+            # Words that are the job's subject must not count: blank them before n-grams.
+            chars = list(text)
+            for s, e in allowed:
+                chars[s:e] = [" "] * (e - s)
+            text = "".join(chars)
+            tokens = [t for t in tokens if not any(s <= t[1] and t[2] <= e for s, e in allowed)]
+        words = [_fold(t[0]) for t in tokens]
+        feats = ["w:" + w for w in words]
+        if cfg.word_bigrams:
+            feats.extend(f"b:{a} {b}" for a, b in zip(words, words[1:]))
+        lo, hi = cfg.char_ngrams
+        if hi:
+            flat = char_view(text)
+            for k in range(lo, hi + 1):
+                feats.extend("c:" + flat[i : i + k] for i in range(len(flat) - k + 1))
+        if cfg.rule_features:
+            feats.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
+        return feats
+
+
+def char_view(text: str) -> str:
+    """The text character n-grams are taken from: digits as 0, any space as one space."""
+    return _DIGIT.sub("0", _SPACE.sub(" ", text))
+
+
+def _allowed_spans(text: str, allow: Sequence[str]) -> list[tuple[int, int]]:
+    """Spans of ``text`` covered by the allow-listed words (normalized the same way)."""
+    spans: list[tuple[int, int]] = []
+    for word in allow:
+        w = normalize(word).text.strip()
+        if not w:
+            continue
+        start = text.find(w)
+        while start >= 0:
+            spans.append((start, start + len(w)))
+            start = text.find(w, start + 1)
+    return spans

@@ -1,0 +1,244 @@
+"""TF-IDF + one logistic regression per label, stored in a pickle-free file.
+
+Training uses scikit-learn (``TfidfVectorizer`` over the features of
+:mod:`redflag.features`, one ``LogisticRegression`` per label). Scoring does not call
+scikit-learn: the fitted vocabulary, idf and coefficients are plain arrays, and a message's
+score is a sparse dot product against them, which is what ``predict_proba`` computes without
+its per-call validation. ``tests/test_model.py`` checks the two agree.
+
+The model file is a NumPy ``.npz`` archive read with ``allow_pickle=False``: loading one cannot
+run code. It holds the arrays, the rules the model was trained with, and a JSON header (labels,
+thresholds, feature configuration, versions, training-data hash, validation metrics).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import zipfile
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from .features import FeatureConfig
+from .labels import LABELS
+
+__all__ = ["LinearModel", "ModelFormatError", "FORMAT", "FORMAT_VERSION", "sha256_file"]
+
+FORMAT = "redflag-model"
+FORMAT_VERSION = 1
+
+
+class ModelFormatError(ValueError):
+    """A file is not a redflag model, is damaged, or does not match its recorded hash."""
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))
+
+
+@dataclass
+class LinearModel:
+    """Vocabulary, idf and per-label coefficients, with thresholds and metadata."""
+
+    vocabulary: dict[str, int]
+    idf: np.ndarray  # (n_features,)
+    coef: np.ndarray  # (n_features, n_labels)
+    intercept: np.ndarray  # (n_labels,)
+    thresholds: dict[str, float]
+    config: FeatureConfig
+    rules_toml: str
+    labels: tuple[str, ...] = LABELS
+    meta: dict[str, Any] = field(default_factory=dict)
+    _words: list[str] | None = field(default=None, init=False, repr=False, compare=False)
+
+    # ----------------------------------------------------------- vectors
+
+    def vector(self, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Indices and l2-normalized sublinear tf-idf weights of one message's features."""
+        counts: dict[int, int] = {}
+        vocab = self.vocabulary
+        for f in features:
+            i = vocab.get(f)
+            if i is not None:
+                counts[i] = counts.get(i, 0) + 1
+        if not counts:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        w = (1.0 + np.log(tf)) * self.idf[idx]
+        norm = math.sqrt(float(w @ w))
+        return idx, (w / norm if norm else w)
+
+    def matrix(self, feature_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
+        indptr = [0]
+        indices: list[np.ndarray] = []
+        data: list[np.ndarray] = []
+        for feats in feature_lists:
+            idx, w = self.vector(feats)
+            indices.append(idx)
+            data.append(w)
+            indptr.append(indptr[-1] + len(idx))
+        return sparse.csr_matrix(
+            (
+                np.concatenate(data) if data else np.empty(0),
+                np.concatenate(indices) if indices else np.empty(0, dtype=np.int64),
+                np.asarray(indptr),
+            ),
+            shape=(len(feature_lists), len(self.idf)),
+        )
+
+    # ----------------------------------------------------------- scores
+
+    def proba_one(self, features: Sequence[str]) -> np.ndarray:
+        """Per-label probabilities for one message."""
+        idx, w = self.vector(features)
+        return _sigmoid(w @ self.coef[idx] + self.intercept)
+
+    def proba(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """Per-label probabilities, shape ``(n_messages, n_labels)``."""
+        if not feature_lists:
+            return np.empty((0, len(self.labels)))
+        return _sigmoid(np.asarray(self.matrix(feature_lists) @ self.coef) + self.intercept)
+
+    def contributions(self, features: Sequence[str], label: str) -> list[tuple[str, float]]:
+        """Features that pushed ``label`` up, strongest first: ``(feature, weight * coef)``."""
+        j = self.labels.index(label)
+        idx, w = self.vector(features)
+        contrib = w * self.coef[idx, j]
+        words = self.words
+        order = np.argsort(-contrib, kind="stable")
+        return [(words[int(idx[k])], float(contrib[k])) for k in order if contrib[k] > 0]
+
+    @property
+    def words(self) -> list[str]:
+        """Feature names by index (built on first use)."""
+        if self._words is None:
+            words = [""] * len(self.vocabulary)
+            for f, i in self.vocabulary.items():
+                words[i] = f
+            self._words = words
+        return self._words
+
+    # ----------------------------------------------------------- files
+
+    def save(self, path: str | Path) -> str:
+        """Write the model; returns the SHA-256 of the file written."""
+        header = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "labels": list(self.labels),
+            "thresholds": self.thresholds,
+            "config": asdict(self.config),
+            "meta": self.meta,
+        }
+        arrays = {
+            "header": _bytes(json.dumps(header, ensure_ascii=False, sort_keys=True)),
+            "vocabulary": _bytes(json.dumps(self.words, ensure_ascii=False)),
+            "rules": _bytes(self.rules_toml),
+            "idf": self.idf.astype(np.float32),
+            "coef": self.coef.astype(np.float32),
+            "intercept": self.intercept.astype(np.float64),
+        }
+        # Written by hand rather than with np.savez so that entry dates are fixed and the same
+        # model gives the same bytes (and the same SHA-256) on every run.
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, arr in arrays.items():
+                info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                member = io.BytesIO()
+                np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
+                zf.writestr(info, member.getvalue())
+        Path(path).write_bytes(buf.getvalue())
+        return sha256_file(path)
+
+    @classmethod
+    def load(cls, path: str | Path, *, sha256: str | None = None) -> LinearModel:
+        """Read a model file; with ``sha256``, refuse it unless the file has exactly that hash."""
+        p = Path(path)
+        if p.is_dir():
+            raise ModelFormatError(f"{p}: is a directory, not a model file")
+        if not p.exists():
+            raise ModelFormatError(f"{p}: no such model file")
+        if sha256 is not None:
+            actual = sha256_file(p)
+            if actual != sha256:
+                raise ModelFormatError(
+                    f"{p}: SHA-256 {actual} does not match the recorded {sha256}; "
+                    "the file was changed or damaged. Reinstall redflag or retrain the model."
+                )
+        if not zipfile.is_zipfile(p):
+            raise ModelFormatError(
+                f"{p}: not a redflag model (expected a .npz archive written by `redflag train`; "
+                "pickle/joblib files are never loaded)"
+            )
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                header = json.loads(_text(z["header"]))
+                if header.get("format") != FORMAT:
+                    raise ModelFormatError(f"{p}: format {header.get('format')!r} is not {FORMAT!r}")
+                if header.get("format_version") != FORMAT_VERSION:
+                    raise ModelFormatError(
+                        f"{p}: model format version {header.get('format_version')} is not supported "
+                        f"(this redflag reads version {FORMAT_VERSION}); retrain with `redflag train`"
+                    )
+                words = json.loads(_text(z["vocabulary"]))
+                model = cls(
+                    vocabulary={w: i for i, w in enumerate(words)},
+                    idf=z["idf"].astype(np.float64),
+                    coef=z["coef"].astype(np.float64),
+                    intercept=z["intercept"].astype(np.float64),
+                    thresholds={k: float(v) for k, v in header["thresholds"].items()},
+                    config=_config(header["config"]),
+                    rules_toml=_text(z["rules"]),
+                    labels=tuple(header["labels"]),
+                    meta=header.get("meta", {}),
+                )
+        except ModelFormatError:
+            raise
+        except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+            raise ModelFormatError(f"{p}: damaged or incomplete model file ({exc})") from exc
+        model._check(p)
+        return model
+
+    def _check(self, where: object) -> None:
+        n = len(self.vocabulary)
+        if self.idf.shape != (n,) or self.coef.shape != (n, len(self.labels)) or self.intercept.shape != (
+            len(self.labels),
+        ):
+            raise ModelFormatError(f"{where}: array shapes do not agree with the vocabulary")
+        if set(self.thresholds) != set(self.labels):
+            raise ModelFormatError(f"{where}: thresholds do not cover the labels {self.labels}")
+
+
+def _bytes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+
+
+def _text(arr: np.ndarray) -> str:
+    return arr.tobytes().decode("utf-8")
+
+
+def _config(d: dict[str, Any]) -> FeatureConfig:
+    return FeatureConfig(
+        char_ngrams=tuple(d["char_ngrams"]),  # type: ignore[arg-type]
+        word_bigrams=bool(d["word_bigrams"]),
+        rule_features=bool(d["rule_features"]),
+        normalize_steps=tuple(d["normalize_steps"]),
+        tokenizer_args=str(d["tokenizer_args"]),
+    )
