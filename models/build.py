@@ -2,7 +2,7 @@
 
     python data/build.py && python models/build.py
 
-Trains on data/train.jsonl with the shipped rules and a fixed seed, writes the model into the
+Trains on the corpus data/build.py wrote into the package (src/redflag/data/corpus.jsonl.gz) with the shipped rules and a fixed seed, writes the model into the
 package (src/redflag/models/default.npz) with its SHA-256 (default.sha256, checked on every
 load), and the model card here (models/MODEL_CARD.md, models/model_card.json).
 """
@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 from redflag.card import card_markdown
-from redflag.dataset import load_examples
+from redflag.dataset import default_examples
 from redflag.train import train
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    examples = load_examples(str(ROOT / "data" / "train.jsonl"))
+    examples = default_examples()
     result = train(examples, seed=0, progress=sys.stderr.isatty())
     target = ROOT / "src" / "redflag" / "models" / "default.npz"
     digest = result.model.save(target)

@@ -86,7 +86,7 @@ def _open_text(path: str, encoding: str) -> tuple[IO[str], str]:
             raise InputError(f"{path}: no such file")
         if p.is_dir():
             raise InputError(f"{path}: is a directory, expected a file")
-        raw = open(p, "rb")  # noqa: SIM115 - closed by the caller through the text wrapper
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the text wrapper
         label = path
     buffered = io.BufferedReader(raw) if not isinstance(raw, io.BufferedReader) else raw  # type: ignore[arg-type]
     if encoding == "auto":
@@ -115,6 +115,12 @@ def read_rows(
     extra_columns: Sequence[str] | None = None,
 ) -> Iterator[Row]:
     """Yield one :class:`Row` per input row of ``path`` (``-`` is JSONL on stdin)."""
+    if path != "-":
+        p = Path(path)
+        if p.is_dir():
+            raise InputError(f"{path}: is a directory, expected a file")
+        if not p.exists():
+            raise InputError(f"{path}: no such file")
     kind = input_format(path, fmt)
     handle, label = _open_text(path, encoding)
     try:

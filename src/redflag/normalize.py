@@ -5,7 +5,7 @@ for each output character the span of the *original* text it came from. So a mat
 the normalized text (``line``) points back to the exact characters the user typed
 (``Ｌ Ｉ Ｎ Ｅ``).
 
->>> n = normalize("ら い ん で連絡を")
+>>> n = normalize("ら い んで連絡を")
 >>> n.text
 'らいんで連絡を'
 >>> n.original_span(0, 3)

@@ -1,0 +1,157 @@
+"""The command line, on real files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from redflag.cli.main import main
+
+SHARED_DEV = None
+
+
+def _jsonl(path, rows):
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_score_jsonl_keeps_every_row_in_order(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text(
+        '{"id": "a", "text": "LINEで連絡ください"}\n'
+        '{"id": "b", "text": ""}\n'
+        "{not json}\n"
+        '{"id": "d", "body": "no text field"}\n'
+        '{"id": "e", "text": 12}\n'
+        '{"id": "f", "text": "納品ありがとうございました"}\n',
+        encoding="utf-8",
+    )
+    assert main(["score", str(src), "--no-summary"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b", None, "d", "e", "f"]
+    assert [r["error"] is not None for r in rows] == [False, True, True, True, True, False]
+    assert "line 3, column 2: invalid JSON" in rows[2]["error"]
+    assert "no 'text' field" in rows[3]["error"]
+    assert "not text (int)" in rows[4]["error"]
+    assert "off_platform" in rows[0]["labels"] and rows[5]["labels"] == []
+    for r in rows:
+        assert set(r) >= {"id", "labels", "scores", "risk", "level", "evidence", "error"}
+
+
+def test_score_csv_to_csv_carries_extra_columns(tmp_path, root):
+    out = tmp_path / "out.csv"
+    assert main(["score", str(root / "data/samples/messages.csv"), "-o", str(out), "--no-summary"]) == 0
+    with open(root / "data/samples/messages.csv", encoding="utf-8") as f:
+        n_in = sum(1 for _ in csv.DictReader(f))
+    with open(out, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == n_in
+    assert {"id", "labels", "risk", "level", "score_off_platform", "evidence", "error"} <= set(rows[0])
+
+
+def test_score_csv_extra_columns_and_malformed_row(tmp_path, capsys):
+    src = tmp_path / "in.csv"
+    src.write_text('id,text,channel\n1,"LINEで\n連絡ください",web\n2,ok,web,extra\n3,納品しました,app\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["score", str(src), "-o", str(out), "--no-summary"]) == 0
+    with open(out, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["channel"] == "web" and rows[0]["error"] == ""
+    assert "line 4: expected 3 fields, found 4" in rows[1]["error"]
+
+
+def test_score_stdin_to_stdout(tmp_path, root):
+    proc = subprocess.run(
+        [sys.executable, "-m", "redflag.cli.main", "score", "-", "--no-summary"],
+        input='{"id": 1, "text": "仮払い前に作業を始めてください"}\n',
+        capture_output=True, text=True, check=True,
+    )
+    row = json.loads(proc.stdout)
+    assert row["id"] == 1 and "escrow_bypass" in row["labels"]
+
+
+def test_strict_stops_at_first_bad_row(tmp_path, capsys):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "ok"}\n{broken\n', encoding="utf-8")
+    assert main(["score", str(src), "--strict", "--no-summary"]) == 1
+    assert "line 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p, "is a directory"),
+        (lambda p: p / "missing.jsonl", "no such file"),
+        (lambda p: (p / "x.txt").write_text("a") and p / "x.txt", "cannot tell the format"),
+        (lambda p: (p / "x.csv").write_text("id,body\n1,a\n") and p / "x.csv", "no column 'text'"),
+    ],
+)
+def test_bad_files_exit_2_with_a_clear_message(tmp_path, capsys, make, message):
+    assert main(["score", str(make(tmp_path))]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_score_sample_summary(root, capsys):
+    assert main(["score", str(root / "data/samples/messages.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "rows, 0 errors" in err and "rows/s" in err
+
+
+def test_eval_prints_metrics(tmp_path, capsys):
+    data = tmp_path / "gold.jsonl"
+    _jsonl(data, [
+        {"id": "1", "text": "LINEで連絡ください", "labels": ["off_platform"]},
+        {"id": "2", "text": "納品ありがとうございました", "labels": []},
+    ])
+    assert main(["eval", str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["n"] == 2 and "macro_f1" in report and "safe_fpr" in report
+
+
+def test_explain_shows_labels_evidence_and_advice(capsys):
+    assert main(["explain", "今後はＬ Ｉ Ｎ Ｅでやり取りしましょう！"]) == 0
+    out = capsys.readouterr().out
+    assert "off_platform" in out and "【Ｌ Ｉ Ｎ Ｅでやり取り" in out and "仮払い" in out
+
+
+def test_train_on_user_csv(tmp_path, capsys):
+    data = tmp_path / "mine.csv"
+    rows = [("LINEで連絡ください", "off_platform"), ("納品しました", ""), ("登録料が必要です", "upfront_fee"),
+            ("直接契約しましょう", "direct_contract;off_platform"), ("電話番号を教えて", '["contact_request"]'),
+            ("仮払い前に作業して", "escrow_bypass"), ("ありがとうございました", ""), ("修正しました", "")]
+    with open(data, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["body", "tags"])
+        for i in range(4):
+            for text, labels in rows:
+                w.writerow([f"{text}（{i}）", labels])
+    model = tmp_path / "m.npz"
+    code = main(["train", str(data), "--text-column", "body", "--labels-column", "tags", "-o", str(model),
+                 "--folds", "2", "--no-progress"])
+    assert code == 0
+    assert model.exists() and (tmp_path / "m.npz.card.md").exists()
+    card = json.loads((tmp_path / "m.npz.card.json").read_text(encoding="utf-8"))
+    assert card["training"]["examples"] == 32
+    assert main(["explain", "LINEで連絡ください", "--model", str(model)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("body,tags\nhello,spam\n", "unknown label 'spam'"),
+        ("body,tags\n,off_platform\n", "empty or missing text"),
+        ("text,tags\nhello,\n", "no column 'body'"),
+        ("body\nhello\n", "no 'tags' column"),
+    ],
+)
+def test_train_errors_are_clear(tmp_path, capsys, content, message):
+    data = tmp_path / "bad.csv"
+    data.write_text(content, encoding="utf-8")
+    code = main(["train", str(data), "--text-column", "body", "--labels-column", "tags", "-o", str(tmp_path / "m")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "bad.csv" in err

@@ -1,0 +1,119 @@
+"""The model: fast path against scikit-learn, the file format, reproducibility, integrity."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from redflag.dataset import default_examples
+from redflag.labels import LABELS
+from redflag.model import LinearModel, ModelFormatError, sha256_file
+from redflag.scorer import Scorer
+from redflag.train import _identity, train
+
+
+@pytest.fixture(scope="module")
+def small():
+    examples = default_examples()
+    # Every 7th message: a few hundred, every label present, quick to train.
+    subset = examples[::7]
+    return subset, train(subset, folds=3, seed=0)
+
+
+def test_fast_path_matches_sklearn_reference(small):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    examples, result = small
+    model = result.model
+    scorer = Scorer(model)
+    feats = [scorer.analyze(ex.text)[0].features for ex in examples]
+    # Rebuild the same computation with scikit-learn objects and the fitted parameters.
+    vec = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, vocabulary=model.vocabulary)
+    vec.fit(feats)
+    vec.idf_ = model.idf
+    X = vec.transform(feats)
+    texts = [ex.text for ex in examples]
+    fast_batch = np.array([[a.scores[label] for label in LABELS] for a in scorer.score_many(texts)])
+    for j, _label in enumerate(LABELS):
+        clf = LogisticRegression()
+        clf.classes_ = np.array([0, 1])
+        clf.coef_ = model.coef[:, j][None, :]
+        clf.intercept_ = model.intercept[j : j + 1]
+        ref = clf.predict_proba(X)[:, 1]
+        np.testing.assert_allclose(fast_batch[:, j], ref, atol=1e-5)
+        one = np.array([model.proba_one(f)[j] for f in feats])
+        np.testing.assert_allclose(one, ref, atol=1e-9)
+
+
+def test_training_is_reproducible(small, tmp_path):
+    examples, result = small
+    again = train(examples, folds=3, seed=0)
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    assert result.model.save(a) == again.model.save(b)
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_save_load_round_trip(small, tmp_path):
+    _, result = small
+    path = tmp_path / "m.npz"
+    digest = result.model.save(path)
+    loaded = LinearModel.load(path, sha256=digest)
+    assert loaded.thresholds == result.model.thresholds
+    assert loaded.vocabulary == result.model.vocabulary
+    assert loaded.meta["training"]["data_sha256"] == result.model.meta["training"]["data_sha256"]
+    for key in ("redflag", "scikit-learn", "fugashi", "unidic-lite"):
+        assert key in loaded.meta["versions"]
+    text = "LINEで連絡してください"
+    assert Scorer(loaded).score(text) == Scorer(result.model).score(text)
+
+
+def test_tampered_model_is_refused(small, tmp_path):
+    _, result = small
+    path = tmp_path / "m.npz"
+    digest = result.model.save(path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="does not match the recorded"):
+        LinearModel.load(path, sha256=digest)
+    with pytest.raises(ModelFormatError):
+        LinearModel.load(path)  # damaged even without a recorded hash
+
+
+class _Boom:
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))
+
+
+def test_pickle_is_never_loaded(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.joblib"
+    path.write_bytes(pickle.dumps(_Boom()))
+    with pytest.raises(ModelFormatError, match="pickle/joblib files are never loaded"):
+        Scorer.load(path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_default_model_hash_is_checked():
+    from redflag.scorer import _default_model_path
+
+    path, digest = _default_model_path()
+    assert sha256_file(path) == digest
+
+
+def test_missing_and_directory_paths(tmp_path):
+    with pytest.raises(ModelFormatError, match="no such model file"):
+        LinearModel.load(tmp_path / "none.npz")
+    with pytest.raises(ModelFormatError, match="is a directory"):
+        LinearModel.load(tmp_path)
+
+
+def test_validation_metrics_are_recorded(small):
+    _, result = small
+    v = result.model.meta["validation"]
+    assert set(v["labels"]) == set(LABELS)
+    assert 0.0 <= v["macro_f1"] <= 1.0
+    assert all(0.1 <= t <= 0.9 for t in result.model.thresholds.values())
