@@ -46,6 +46,7 @@ class Analysis:
     tokens: tuple[Token, ...]
     hits: tuple[Hit, ...]
     features: tuple[str, ...]
+    anchored: frozenset[str] = frozenset()
 
 
 def _fold(tok: str) -> str:
@@ -65,7 +66,9 @@ class Analyzer:
         tokens = tuple(self.tokenizer.tokens_with_offsets(n.text))
         allowed = _allowed_spans(n.text, allow)
         hits = tuple(self.rules.find(n.text, allow=allowed))
-        return Analysis(n, tokens, hits, tuple(self._features(n.text, tokens, hits, allowed)))
+        features = tuple(self._features(n.text, tokens, hits, allowed))
+        anchored = self.rules.anchored(_blank(n.text, allowed) if allowed else n.text)
+        return Analysis(n, tokens, hits, features, anchored)
 
     def analyze_many(self, texts: Iterable[str]) -> list[Analysis]:
         return [self.analyze(t) for t in texts]
@@ -76,10 +79,7 @@ class Analyzer:
         cfg = self.config
         if allowed:
             # Words that are the job's subject must not count: blank them before n-grams.
-            chars = list(text)
-            for s, e in allowed:
-                chars[s:e] = [" "] * (e - s)
-            text = "".join(chars)
+            text = _blank(text, allowed)
             tokens = [t for t in tokens if not any(s <= t[1] and t[2] <= e for s, e in allowed)]
         words = [_fold(t[0]) for t in tokens]
         feats = ["w:" + w for w in words]
@@ -93,6 +93,13 @@ class Analyzer:
         if cfg.rule_features:
             feats.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
         return feats
+
+
+def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    chars = list(text)
+    for s, e in spans:
+        chars[s:e] = [" "] * (e - s)
+    return "".join(chars)
 
 
 def char_view(text: str) -> str:

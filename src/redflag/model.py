@@ -64,6 +64,9 @@ class LinearModel:
     rules_toml: str
     labels: tuple[str, ...] = LABELS
     meta: dict[str, Any] = field(default_factory=dict)
+    #: Multiplies a label's probability when the message has none of the label's vocabulary
+    #: (the rule file's [anchors]); see :func:`combine`.
+    unanchored_factor: float = 0.1
     _words: list[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     # ----------------------------------------------------------- vectors
@@ -115,6 +118,11 @@ class LinearModel:
             return np.empty((0, len(self.labels)))
         return _sigmoid(np.asarray(self.matrix(feature_lists) @ self.coef) + self.intercept)
 
+    def combine(self, probs: np.ndarray, anchored: frozenset[str]) -> np.ndarray:
+        """Final per-label scores: the probability, discounted where the label is unanchored."""
+        factors = np.array([1.0 if label in anchored else self.unanchored_factor for label in self.labels])
+        return probs * factors
+
     def contributions(self, features: Sequence[str], label: str) -> list[tuple[str, float]]:
         """Features that pushed ``label`` up, strongest first: ``(feature, weight * coef)``."""
         j = self.labels.index(label)
@@ -143,6 +151,7 @@ class LinearModel:
             "format_version": FORMAT_VERSION,
             "labels": list(self.labels),
             "thresholds": self.thresholds,
+            "unanchored_factor": self.unanchored_factor,
             "config": asdict(self.config),
             "meta": self.meta,
         }
@@ -208,6 +217,7 @@ class LinearModel:
                     rules_toml=_text(z["rules"]),
                     labels=tuple(header["labels"]),
                     meta=header.get("meta", {}),
+                    unanchored_factor=float(header["unanchored_factor"]),
                 )
         except ModelFormatError:
             raise

@@ -106,8 +106,23 @@ class Hit:
 class RuleSet:
     """All rules, run together over one normalized text."""
 
-    def __init__(self, rules: Iterable[Rule], *, negation: str, source: str = "", digest: str = "") -> None:
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        *,
+        negation: str,
+        anchors: Mapping[str, str] | None = None,
+        source: str = "",
+        digest: str = "",
+    ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
+        unknown = set(anchors or {}) - set(LABELS)
+        if unknown:
+            raise RuleError(f"anchors for unknown label(s) {sorted(unknown)}")
+        try:
+            self.anchors = {label: regex.compile(p) for label, p in (anchors or {}).items()}
+        except regex.error as exc:
+            raise RuleError(f"an anchor pattern does not compile: {exc}") from exc
         ids = [r.id for r in self.rules]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -122,6 +137,12 @@ class RuleSet:
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.rules)
+
+    def anchored(self, text: str) -> frozenset[str]:
+        """Labels whose vocabulary occurs in ``text`` (normalized); all labels if none is defined."""
+        if not self.anchors:
+            return frozenset(LABELS)
+        return frozenset(label for label, p in self.anchors.items() if p.search(text, timeout=REGEX_TIMEOUT))
 
     def _negated(self, text: str, start: int, end: int) -> bool:
         stop = _SENTENCE_END.search(text, end, min(len(text), end + _NEG_WINDOW))
@@ -204,4 +225,5 @@ def load_rules(path: str | Path | None = None, *, text: str | None = None) -> Ru
         fields["weight"] = float(fields["weight"])
         rules.append(Rule(**fields))
     negation = _expand(defs["NEG"], defs, f"{source}: NEG")
-    return RuleSet(rules, negation=negation, source=source, digest=hashlib.sha256(raw).hexdigest())
+    anchors = {label: _expand(p, defs, f"{source}: anchors.{label}") for label, p in doc.get("anchors", {}).items()}
+    return RuleSet(rules, negation=negation, anchors=anchors, source=source, digest=hashlib.sha256(raw).hexdigest())

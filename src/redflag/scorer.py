@@ -93,7 +93,7 @@ class Scorer:
     def score(self, text: str, *, allow: Sequence[str] = (), explain: bool = True) -> Assessment:
         """Assess one message. ``allow`` lists words that are the job's subject (e.g. LINEスタンプ)."""
         analysis, truncated = self.analyze(text, allow=allow)
-        probs = self.model.proba_one(analysis.features)
+        probs = self.model.combine(self.model.proba_one(analysis.features), analysis.anchored)
         return self._assess(analysis, probs, truncated, explain)
 
     def score_many(
@@ -102,7 +102,9 @@ class Scorer:
         """Assess many messages in one matrix product; same results as :meth:`score`."""
         done = [self.analyze(t, allow=allow) for t in texts]
         probs = self.model.proba([a.features for a, _ in done])
-        return [self._assess(a, p, trunc, explain) for (a, trunc), p in zip(done, probs)]
+        return [
+            self._assess(a, self.model.combine(p, a.anchored), trunc, explain) for (a, trunc), p in zip(done, probs)
+        ]
 
     def _assess(self, analysis: Analysis, probs: np.ndarray, truncated: bool, explain: bool) -> Assessment:
         labels_all = self.model.labels
