@@ -46,8 +46,10 @@ def flagged_share(scorer: Scorer, path: Path, limit: int | None, show: int) -> d
     secs = time.perf_counter() - start
     flagged = [(t, a) for t, a in zip(texts, results) if a.labels]
     by_label = Counter(label for _, a in flagged for label in a.labels)
-    print(f"{path.name}: {len(flagged)} of {len(texts)} flagged ({len(flagged) / len(texts):.4%}); "
-          f"per label {dict(by_label)}; {len(texts) / secs:.0f} messages/s")
+    print(
+        f"{path.name}: {len(flagged)} of {len(texts)} flagged ({len(flagged) / len(texts):.4%}); "
+        f"per label {dict(by_label)}; {len(texts) / secs:.0f} messages/s"
+    )
     for t, a in sorted(flagged, key=lambda x: -x[1].risk)[:show]:
         print(f"    {a.risk:.2f} {','.join(a.labels):32s} {t[:80]!r}")
     return {"n": len(texts), "flagged": len(flagged), "share": len(flagged) / len(texts), "per_label": dict(by_label)}
@@ -70,8 +72,9 @@ def main() -> None:
     report = compute_report([r["labels"] for r in dev], [a.labels for a in results])
     print(report.format("shared dev set"))
     out["dev"] = {"macro_f1": report.macro_f1, "any_recall": report.any_recall, "safe_fpr": report.safe_fpr}
-    out["real_persona_chat"] = flagged_share(scorer, shared / "corpora" / "real_persona_chat.jsonl.gz", args.limit,
-                                             args.show)
+    out["real_persona_chat"] = flagged_share(
+        scorer, shared / "corpora" / "real_persona_chat.jsonl.gz", args.limit, args.show
+    )
     out["asdc"] = flagged_share(scorer, shared / "corpora" / "asdc.jsonl", args.limit, args.show)
 
     checks = [

@@ -30,9 +30,10 @@ import json
 import random
 import re
 import sys
-import tomllib
 from collections import Counter
 from pathlib import Path
+
+import tomllib
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -76,7 +77,18 @@ def load_raw() -> list[dict]:
 
 # ------------------------------------------------------------------ surface variants
 
-_CHANNELS = ["LINE", "ライン", "Chatwork", "チャットワーク", "Discord", "Slack", "Skype", "Telegram", "テレグラム", "ディスコード"]
+_CHANNELS = [
+    "LINE",
+    "ライン",
+    "Chatwork",
+    "チャットワーク",
+    "Discord",
+    "Slack",
+    "Skype",
+    "Telegram",
+    "テレグラム",
+    "ディスコード",
+]
 _SEPARATORS = [" ", "  ", "・", ".", "💚", "⭐", "_", "\u200b", "＊"]
 _KANJI = dict(zip("0123456789", "〇一二三四五六七八九"))
 _FULL = {chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)}
@@ -169,8 +181,14 @@ def build() -> list[dict]:
         by_group.setdefault(r["group"], []).append(r)
     for r in raw:
         if rng.random() < WRAP_RATE:
-            out.append({**r, "id": r["id"] + "-w", "text": wrapped(r["text"], parts, rng),
-                        "source": r["source"] + " + parts/wrappers.toml"})
+            out.append(
+                {
+                    **r,
+                    "id": r["id"] + "-w",
+                    "text": wrapped(r["text"], parts, rng),
+                    "source": r["source"] + " + parts/wrappers.toml",
+                }
+            )
         if rng.random() < SURFACE_RATE:
             v = surface_variant(r["text"], rng)
             if v:
@@ -183,8 +201,15 @@ def build() -> list[dict]:
             first, second = (r, other) if rng.random() < 0.5 else (other, r)
             text = first["text"] + rng.choice(["\n\n", "\n", "。また、", " "]) + second["text"]
             labels = sorted(set(first["labels"]) | set(second["labels"]), key=LABELS.index)
-            out.append({"id": f"{first['id']}+{second['id']}", "text": text, "labels": labels, "group": group,
-                        "source": f"{first['source']} joined with {second['id']}"})
+            out.append(
+                {
+                    "id": f"{first['id']}+{second['id']}",
+                    "text": text,
+                    "labels": labels,
+                    "group": group,
+                    "source": f"{first['source']} joined with {second['id']}",
+                }
+            )
     seen: set[str] = set()
     unique = []
     for r in out:
@@ -196,16 +221,41 @@ def build() -> list[dict]:
 
 def main() -> None:
     rows = build()
-    lines = [json.dumps({k: r[k] for k in ("id", "text", "labels", "group", "source")}, ensure_ascii=False)
-             for r in rows]
+    lines = [
+        json.dumps({k: r[k] for k in ("id", "text", "labels", "group", "source")}, ensure_ascii=False) for r in rows
+    ]
     blob = ("\n".join(lines) + "\n").encode("utf-8")
     (HERE / "train.jsonl").write_bytes(blob)
     target = ROOT / "src" / "redflag" / "data" / "corpus.jsonl.gz"
     target.write_bytes(gzip.compress(blob, mtime=0))
     counts = Counter(lab for r in rows for lab in r["labels"])
     safe = sum(1 for r in rows if not r["labels"])
-    print(f"{len(rows)} messages, {safe} safe ({safe / len(rows):.1%}); " +
-          ", ".join(f"{lab}={counts[lab]}" for lab in LABELS))
+    print(
+        f"{len(rows)} messages, {safe} safe ({safe / len(rows):.1%}); "
+        + ", ".join(f"{lab}={counts[lab]}" for lab in LABELS)
+    )
+    if "--table" in sys.argv:
+        print_table(load_raw(), rows)
+
+
+def print_table(raw: list[dict], rows: list[dict]) -> None:
+    """Markdown table of raw messages per writer file, and of the built corpus by kind."""
+    print("| part | messages | safe | " + " | ".join(LABELS) + " |")
+    print("|---" * (len(LABELS) + 3) + "|")
+    by_file: dict[str, list[dict]] = {}
+    for r in raw:
+        by_file.setdefault(r["source"], []).append(r)
+    kinds = {
+        "raw (hand-written)": [r for r in rows if "+" not in r["id"] and not r["id"].endswith(("-w", "-s"))],
+        "wrapped variants": [r for r in rows if r["id"].endswith("-w")],
+        "surface variants": [r for r in rows if r["id"].endswith("-s")],
+        "two-part joins": [r for r in rows if "+" in r["id"]],
+        "**built corpus**": rows,
+    }
+    for name, part in [*sorted(by_file.items()), *kinds.items()]:
+        c = Counter(lab for r in part for lab in r["labels"])
+        safe = sum(1 for r in part if not r["labels"])
+        print(f"| {name} | {len(part)} | {safe} | " + " | ".join(str(c[lab]) for lab in LABELS) + " |")
 
 
 if __name__ == "__main__":

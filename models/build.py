@@ -27,8 +27,9 @@ def main() -> None:
     digest = result.model.save(target)
     (target.with_suffix(".sha256")).write_text(f"{digest}  default.npz\n", encoding="ascii")
     card = {"sha256": digest, **result.model.meta, "thresholds": result.model.thresholds}
-    (ROOT / "models" / "model_card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n",
-                                                     encoding="utf-8")
+    (ROOT / "models" / "model_card.json").write_text(
+        json.dumps(card, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     (ROOT / "models" / "MODEL_CARD.md").write_text(card_markdown(card), encoding="utf-8")
     print(result.validation.format("validation"))
     print(f"default model: {target} sha256 {digest}")

@@ -54,7 +54,9 @@ def test_score_csv_to_csv_carries_extra_columns(tmp_path, root):
 
 def test_score_csv_extra_columns_and_malformed_row(tmp_path, capsys):
     src = tmp_path / "in.csv"
-    src.write_text('id,text,channel\n1,"LINEで\n連絡ください",web\n2,ok,web,extra\n3,納品しました,app\n', encoding="utf-8")
+    src.write_text(
+        'id,text,channel\n1,"LINEで\n連絡ください",web\n2,ok,web,extra\n3,納品しました,app\n', encoding="utf-8"
+    )
     out = tmp_path / "out.csv"
     assert main(["score", str(src), "-o", str(out), "--no-summary"]) == 0
     with open(out, encoding="utf-8") as f:
@@ -68,7 +70,9 @@ def test_score_stdin_to_stdout(tmp_path, root):
     proc = subprocess.run(
         [sys.executable, "-m", "redflag.cli.main", "score", "-", "--no-summary"],
         input='{"id": 1, "text": "仮払い前に作業を始めてください"}\n',
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     row = json.loads(proc.stdout)
     assert row["id"] == 1 and "escrow_bypass" in row["labels"]
@@ -103,10 +107,13 @@ def test_score_sample_summary(root, capsys):
 
 def test_eval_prints_metrics(tmp_path, capsys):
     data = tmp_path / "gold.jsonl"
-    _jsonl(data, [
-        {"id": "1", "text": "LINEで連絡ください", "labels": ["off_platform"]},
-        {"id": "2", "text": "納品ありがとうございました", "labels": []},
-    ])
+    _jsonl(
+        data,
+        [
+            {"id": "1", "text": "LINEで連絡ください", "labels": ["off_platform"]},
+            {"id": "2", "text": "納品ありがとうございました", "labels": []},
+        ],
+    )
     assert main(["eval", str(data), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["n"] == 2 and "macro_f1" in report and "safe_fpr" in report
@@ -120,9 +127,16 @@ def test_explain_shows_labels_evidence_and_advice(capsys):
 
 def test_train_on_user_csv(tmp_path, capsys):
     data = tmp_path / "mine.csv"
-    rows = [("LINEで連絡ください", "off_platform"), ("納品しました", ""), ("登録料が必要です", "upfront_fee"),
-            ("直接契約しましょう", "direct_contract;off_platform"), ("電話番号を教えて", '["contact_request"]'),
-            ("仮払い前に作業して", "escrow_bypass"), ("ありがとうございました", ""), ("修正しました", "")]
+    rows = [
+        ("LINEで連絡ください", "off_platform"),
+        ("納品しました", ""),
+        ("登録料が必要です", "upfront_fee"),
+        ("直接契約しましょう", "direct_contract;off_platform"),
+        ("電話番号を教えて", '["contact_request"]'),
+        ("仮払い前に作業して", "escrow_bypass"),
+        ("ありがとうございました", ""),
+        ("修正しました", ""),
+    ]
     with open(data, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["body", "tags"])
@@ -130,8 +144,21 @@ def test_train_on_user_csv(tmp_path, capsys):
             for text, labels in rows:
                 w.writerow([f"{text}（{i}）", labels])
     model = tmp_path / "m.npz"
-    code = main(["train", str(data), "--text-column", "body", "--labels-column", "tags", "-o", str(model),
-                 "--folds", "2", "--no-progress"])
+    code = main(
+        [
+            "train",
+            str(data),
+            "--text-column",
+            "body",
+            "--labels-column",
+            "tags",
+            "-o",
+            str(model),
+            "--folds",
+            "2",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     assert model.exists() and (tmp_path / "m.npz.card.md").exists()
     card = json.loads((tmp_path / "m.npz.card.json").read_text(encoding="utf-8"))

@@ -65,7 +65,9 @@ def test_rule_file_errors_name_the_rule(tmp_path):
 
 
 def test_duplicate_ids_are_refused(tmp_path):
-    rule = "[[rule]]\nid = 'a.b'\nlabel = 'off_platform'\nweight = 0.5\nreason_ja = 'x'\nreason_en = 'x'\npattern = 'a'\n"
+    rule = (
+        "[[rule]]\nid = 'a.b'\nlabel = 'off_platform'\nweight = 0.5\nreason_ja = 'x'\nreason_en = 'x'\npattern = 'a'\n"
+    )
     path = tmp_path / "rules.toml"
     path.write_text("[defs]\nNEG = 'ない'\n" + rule + rule, encoding="utf-8")
     with pytest.raises(RuleError, match="duplicate rule ids"):

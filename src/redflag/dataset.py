@@ -11,7 +11,7 @@ from .io import InputError, read_rows
 from .labels import parse_labels
 from .train import Example
 
-__all__ = ["load_examples", "default_examples"]
+__all__ = ["default_examples", "load_examples"]
 
 
 def load_examples(
@@ -37,7 +37,9 @@ def load_examples(
             raise InputError(f"{path}: line {row.line}: empty or missing text in {text_column!r}")
         labels = parse_labels(row.extra[labels_column], where=f"{path}: line {row.line}")
         group = row.extra.get(group_column) if group_column else None
-        out.append(Example(row.text, labels, str(row.id) if row.id is not None else "", str(group) if group else f"{path}"))
+        out.append(
+            Example(row.text, labels, str(row.id) if row.id is not None else "", str(group) if group else f"{path}")
+        )
     if not out:
         raise InputError(f"{path}: no rows")
     return out

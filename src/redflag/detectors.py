@@ -26,11 +26,8 @@ def phone_jp(text: str) -> Iterator[Span]:
     """Japanese phone numbers: 090-1234-5678, 03-1234-5678, 0120-123-456, +81 90 …"""
     for m in _PHONE.finditer(text):
         digits = "".join(_DIGIT.findall(m.group()))
-        if m.group().startswith("+81"):
-            ok = 11 <= len(digits) <= 12
-        else:
-            ok = len(digits) in (10, 11) and digits[1] != "0"
-        if ok:
+        international = m.group().startswith("+81")
+        if (11 <= len(digits) <= 12) if international else (len(digits) in (10, 11) and digits[1] != "0"):
             yield m.span()
 
 

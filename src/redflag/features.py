@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import regex
 
@@ -84,7 +85,7 @@ class Analyzer:
         words = [_fold(t[0]) for t in tokens]
         feats = ["w:" + w for w in words]
         if cfg.word_bigrams:
-            feats.extend(f"b:{a} {b}" for a, b in zip(words, words[1:]))
+            feats.extend(f"b:{a} {b}" for a, b in pairwise(words))
         lo, hi = cfg.char_ngrams
         if hi:
             flat = char_view(text)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Row", "InputError", "read_rows", "detect_encoding", "input_format"]
+__all__ = ["InputError", "Row", "detect_encoding", "input_format", "read_rows"]
 
 # CSV cells in exports can be long (whole threads); the csv module's default limit is 128 KiB.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -149,11 +149,23 @@ def _read_jsonl(handle: IO[str], label: str, text_col: str, id_col: str, encodin
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Row(index, line_no, None, None, error=f"{label}: line {line_no}, column {exc.colno}: invalid JSON: {exc.msg}")
+            yield Row(
+                index,
+                line_no,
+                None,
+                None,
+                error=f"{label}: line {line_no}, column {exc.colno}: invalid JSON: {exc.msg}",
+            )
             index += 1
             continue
         if not isinstance(obj, dict):
-            yield Row(index, line_no, None, None, error=f"{label}: line {line_no}: expected a JSON object, got {type(obj).__name__}")
+            yield Row(
+                index,
+                line_no,
+                None,
+                None,
+                error=f"{label}: line {line_no}: expected a JSON object, got {type(obj).__name__}",
+            )
             index += 1
             continue
         extra = {k: v for k, v in obj.items() if k not in (text_col, id_col)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["LABELS", "LabelInfo", "LABEL_INFO", "parse_labels"]
+__all__ = ["LABELS", "LABEL_INFO", "LabelInfo", "parse_labels"]
 
 LABELS: tuple[str, ...] = (
     "off_platform",

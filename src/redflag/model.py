@@ -29,7 +29,7 @@ from scipy import sparse
 from .features import FeatureConfig
 from .labels import LABELS
 
-__all__ = ["LinearModel", "ModelFormatError", "FORMAT", "FORMAT_VERSION", "sha256_file"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "LinearModel", "ModelFormatError", "sha256_file"]
 
 FORMAT = "redflag-model"
 FORMAT_VERSION = 1
@@ -228,8 +228,10 @@ class LinearModel:
 
     def _check(self, where: object) -> None:
         n = len(self.vocabulary)
-        if self.idf.shape != (n,) or self.coef.shape != (n, len(self.labels)) or self.intercept.shape != (
-            len(self.labels),
+        if (
+            self.idf.shape != (n,)
+            or self.coef.shape != (n, len(self.labels))
+            or self.intercept.shape != (len(self.labels),)
         ):
             raise ModelFormatError(f"{where}: array shapes do not agree with the vocabulary")
         if set(self.thresholds) != set(self.labels):

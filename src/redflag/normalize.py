@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import regex
 
-__all__ = ["Normalized", "normalize", "STEPS", "DEFAULT_STEPS"]
+__all__ = ["DEFAULT_STEPS", "STEPS", "Normalized", "normalize"]
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,9 @@ def nfkc(n: Normalized) -> Normalized:
     i = 0
     while i < len(clusters):
         s, e = clusters[i]
-        while i + 1 < len(clusters) and text[clusters[i + 1][0]] in "\uff9e\uff9f" and _HALFWIDTH_VOICING.match(text, s):
+        while (
+            i + 1 < len(clusters) and text[clusters[i + 1][0]] in "\uff9e\uff9f" and _HALFWIDTH_VOICING.match(text, s)
+        ):
             i += 1
             e = clusters[i][1]
         chunk = text[s:e]
@@ -144,11 +146,42 @@ _DIGIT_DASH = regex.compile(rf"(?<=\d)\s*[{_DASHES}]\s*(?=\d)|(?<=\d\d)の(?=\d\
 dash = _regex_step(_DIGIT_DASH, lambda m: "-", "dash")
 
 # Numerals written as kanji or katakana words, in runs long enough to be a number to dial.
-_KANJI_DIGITS = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
-                 "六": "6", "七": "7", "八": "8", "九": "9", "壱": "1", "弐": "2", "参": "3"}
-_KANA_DIGITS = {"ゼロ": "0", "レイ": "0", "マル": "0", "イチ": "1", "ニー": "2", "ニ": "2", "サン": "3",
-                "ヨン": "4", "ゴー": "5", "ゴ": "5", "ロク": "6", "ナナ": "7", "ハチ": "8",
-                "キュウ": "9", "キュー": "9", "ヨ": "4", "シ": "4", "ク": "9"}
+_KANJI_DIGITS = {
+    "〇": "0",
+    "零": "0",
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+    "壱": "1",
+    "弐": "2",
+    "参": "3",
+}
+_KANA_DIGITS = {
+    "ゼロ": "0",
+    "レイ": "0",
+    "マル": "0",
+    "イチ": "1",
+    "ニー": "2",
+    "ニ": "2",
+    "サン": "3",
+    "ヨン": "4",
+    "ゴー": "5",
+    "ゴ": "5",
+    "ロク": "6",
+    "ナナ": "7",
+    "ハチ": "8",
+    "キュウ": "9",
+    "キュー": "9",
+    "ヨ": "4",
+    "シ": "4",
+    "ク": "9",
+}
 _KANJI_RUN = regex.compile(r"[〇零一二三四五六七八九壱弐参](?:[\s\-の・]?[〇零一二三四五六七八九壱弐参]){2,}")
 _KANA_WORD = "|".join(sorted(_KANA_DIGITS, key=len, reverse=True))
 _KANA_RUN = regex.compile(rf"(?:{_KANA_WORD})(?:[\s\-・の]?(?:{_KANA_WORD})){{2,}}")
@@ -179,13 +212,13 @@ def numerals(n: Normalized) -> Normalized:
 
 # Letters, digits or kana written one by one with separators between them: L I N E, ら い ん,
 # l.i.n.e, L💚I💚N💚E. Four or more singles, or three when the separators are wider than a space.
-_SINGLE = r"[\p{Latin}\p{Hiragana}\p{Katakana}\d\u30fc]"
+_SINGLE = r"[\p{Latin}\p{Hiragana}\p{Katakana}\p{Han}\d\u30fc]"
 _SEP = r"(?:[\s._*/|・･,、\u2022\-]|\p{Extended_Pictographic}|\p{So})+"
 # Inner singles must stand alone; the last may run on into a word (ら い んで).
 # Japanese has no spaces, so the first single may follow a word (はL I N E); a Latin letter or
 # digit may not, or "pdf a b c" would swallow the f.
 _SPACED = regex.compile(
-    rf"(?:(?<![\p{{Latin}}\d])[\p{{Latin}}\d]|[\p{{Hiragana}}\p{{Katakana}}\u30fc])(?:{_SEP}{_SINGLE}(?!{_SINGLE}))+{_SEP}{_SINGLE}"
+    rf"(?:(?<![\p{{Latin}}\d])[\p{{Latin}}\d]|[\p{{Hiragana}}\p{{Katakana}}\p{{Han}}\u30fc])(?:{_SEP}{_SINGLE}(?!{_SINGLE}))+{_SEP}{_SINGLE}"
 )
 
 
@@ -205,9 +238,7 @@ collapse_spaced = _regex_step(_SPACED, _collapse, "collapse_spaced")
 _AT = regex.compile(
     r"(?<=[a-z0-9._\-]\s?)(?:\s*(?:アットマーク|あっとまーく|アット|あっと|\(at\)|\[at\]|<at>|\{at\}|＠|\bat\b)\s*)(?=[a-z0-9])"
 )
-_DOT = regex.compile(
-    r"(?<=[a-z0-9]\s?)(?:\s*(?:ドット|どっと|\(dot\)|\[dot\]|<dot>|\{dot\}|。|\bdot\b)\s*)(?=[a-z])"
-)
+_DOT = regex.compile(r"(?<=[a-z0-9]\s?)(?:\s*(?:ドット|どっと|\(dot\)|\[dot\]|<dot>|\{dot\}|。|\bdot\b)\s*)(?=[a-z])")
 _at_step = _regex_step(_AT, lambda m: "@", "at_dot")
 _dot_step = _regex_step(_DOT, lambda m: ".", "at_dot")
 

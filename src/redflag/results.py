@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Evidence", "Assessment", "Level"]
+__all__ = ["Assessment", "Evidence", "Level"]
 
 Level = Literal["safe", "low", "medium", "high"]
 

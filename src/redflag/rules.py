@@ -27,7 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Rule", "Hit", "RuleSet", "RuleError", "load_rules", "default_rules_text"]
+__all__ = ["Hit", "Rule", "RuleError", "RuleSet", "default_rules_text", "load_rules"]
 
 log = logging.getLogger(__name__)
 

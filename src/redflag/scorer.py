@@ -17,7 +17,7 @@ from .model import LinearModel, ModelFormatError
 from .results import Assessment, Evidence, Level
 from .rules import load_rules
 
-__all__ = ["Scorer", "DEFAULT_MAX_CHARS", "level_for"]
+__all__ = ["DEFAULT_MAX_CHARS", "Scorer", "level_for"]
 
 #: Longer messages are cut to this many characters and the Assessment says ``truncated``.
 DEFAULT_MAX_CHARS = 20_000
@@ -25,6 +25,8 @@ DEFAULT_MAX_CHARS = 20_000
 MODEL_EVIDENCE = 3
 # Particles, auxiliaries and punctuation carry weight in the model but mean nothing to a reader.
 _FUNCTION_WORD = regex.compile(r"[\p{Hiragana}\p{P}\p{S}\s]+|[a-z]{1,2}")
+# Digits are folded to 0 and spaces kept in n-grams; neither makes sense shown alone.
+_PUNCT = regex.compile(r"[\p{P}\p{S}\s0#]")
 _LEVELS: tuple[tuple[float, Level], ...] = ((0.85, "high"), (0.6, "medium"))
 
 
@@ -96,9 +98,7 @@ class Scorer:
         probs = self.model.combine(self.model.proba_one(analysis.features), analysis.anchored)
         return self._assess(analysis, probs, truncated, explain)
 
-    def score_many(
-        self, texts: Iterable[str], *, allow: Sequence[str] = (), explain: bool = True
-    ) -> list[Assessment]:
+    def score_many(self, texts: Iterable[str], *, allow: Sequence[str] = (), explain: bool = True) -> list[Assessment]:
         """Assess many messages in one matrix product; same results as :meth:`score`."""
         done = [self.analyze(t, allow=allow) for t in texts]
         probs = self.model.proba([a.features for a, _ in done])
@@ -155,13 +155,18 @@ class Scorer:
                 span = next(((s, e) for tok, s, e in analysis.tokens if tok == value), None)
             elif kind == "b":
                 first, _, second = value.partition(" ")
+                if _PUNCT.search(value) or (_FUNCTION_WORD.fullmatch(first) and _FUNCTION_WORD.fullmatch(second)):
+                    continue
                 toks = analysis.tokens
                 span = next(
-                    ((toks[i][1], toks[i + 1][2]) for i in range(len(toks) - 1)
-                     if toks[i][0] == first and toks[i + 1][0] == second),
+                    (
+                        (toks[i][1], toks[i + 1][2])
+                        for i in range(len(toks) - 1)
+                        if toks[i][0] == first and toks[i + 1][0] == second
+                    ),
                     None,
                 )
-            elif kind == "c" and len(value) >= 3 and " " not in value and not _FUNCTION_WORD.fullmatch(value):
+            elif kind == "c" and len(value) >= 3 and not _PUNCT.search(value) and not _FUNCTION_WORD.fullmatch(value):
                 view = view if view is not None else char_view(n.text)
                 start = view.find(value)
                 span = (start, start + len(value)) if start >= 0 else None

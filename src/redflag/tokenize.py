@@ -12,7 +12,7 @@ from typing import Any
 
 import regex
 
-__all__ = ["Tokenizer", "Token", "sanitize"]
+__all__ = ["Token", "Tokenizer", "sanitize"]
 
 #: (surface, start, end) in the normalized text.
 Token = tuple[str, int, int]

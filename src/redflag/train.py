@@ -27,7 +27,7 @@ from .labels import LABELS
 from .model import LinearModel
 from .rules import default_rules_text, load_rules
 
-__all__ = ["Example", "TrainResult", "train", "fit_model", "data_hash"]
+__all__ = ["Example", "TrainResult", "data_hash", "fit_model", "train"]
 
 DEFAULT_C = 8.0
 DEFAULT_FOLDS = 5

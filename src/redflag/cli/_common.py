@@ -8,7 +8,9 @@ from ..scorer import Scorer
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="PATH", help="model file written by `redflag train` (default: the shipped model)")
+    parser.add_argument(
+        "--model", metavar="PATH", help="model file written by `redflag train` (default: the shipped model)"
+    )
     parser.add_argument("--model-sha256", metavar="HEX", help="refuse the model unless its SHA-256 is exactly this")
 
 

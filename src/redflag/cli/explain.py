@@ -32,8 +32,9 @@ def explain_text(scorer: Scorer, text: str, allow: list[str] | None = None) -> s
     for ev in a.evidence:
         line = text.count("\n", 0, ev.start) + 1
         col = ev.start - (text.rfind("\n", 0, ev.start) + 1) + 1
-        out.append(f"  [{ev.label}] {ev.text!r} at line {line}, col {col} ({ev.start}-{ev.end}) "
-                   f"<{ev.rule}> {ev.reason}")
+        out.append(
+            f"  [{ev.label}] {ev.text!r} at line {line}, col {col} ({ev.start}-{ev.end}) <{ev.rule}> {ev.reason}"
+        )
     negated = [h for h in analysis.hits if h.negated]
     for h in negated:
         s, e = analysis.normalized.original_span(h.start, h.end)

@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
@@ -35,8 +35,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--id-column", default="id")
     p.add_argument("--format", choices=("jsonl", "csv", "tsv"), help="input format (default: from the extension)")
     p.add_argument("--encoding", default="auto", help="input encoding (default: auto = UTF-8, UTF-8 BOM or CP932)")
-    p.add_argument("--allow", action="append", default=[], metavar="WORD",
-                   help="a word that is the job's subject (e.g. LINEスタンプ); repeatable")
+    p.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="WORD",
+        help="a word that is the job's subject (e.g. LINEスタンプ); repeatable",
+    )
     p.add_argument("--no-evidence", action="store_true", help="leave evidence out (faster, smaller output)")
     p.add_argument("--strict", action="store_true", help="stop at the first row that cannot be scored (exit 1)")
     p.add_argument("--no-summary", action="store_true", help="do not print the summary to stderr")
@@ -71,7 +76,7 @@ def score_rows(scorer: Scorer, rows: list[Row], *, allow: list[str], explain: bo
                 continue
             try:
                 out.append(scorer.score(r.text, allow=allow, explain=explain))
-            except Exception as exc:  # noqa: BLE001 - reported in the row, the batch goes on
+            except Exception as exc:
                 r.error = f"line {r.line}: could not be scored: {type(exc).__name__}: {exc}"
                 out.append(None)
         return out
@@ -118,15 +123,22 @@ class _Writer:
 def run(args: argparse.Namespace) -> int:
     scorer = load_scorer(args)
     as_csv = args.output != "-" and Path(args.output).suffix.lower() == ".csv"
-    rows = read_rows(args.input, text_column=args.text_column, id_column=args.id_column, fmt=args.format,
-                     encoding=args.encoding)
+    rows = read_rows(
+        args.input, text_column=args.text_column, id_column=args.id_column, fmt=args.format, encoding=args.encoding
+    )
     started = time.perf_counter()
     n = errors = 0
     flagged = dict.fromkeys(LABELS, 0)
-    out_ctx = nullcontext(sys.stdout) if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")
+    # Read the first chunk before creating the output, so that an unreadable input (missing
+    # column, bad encoding) fails without leaving an empty output file behind.
+    chunks = _chunks(rows, CHUNK)
+    first = next(chunks, [])
+    out_ctx = (
+        nullcontext(sys.stdout) if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by the with below
+    )
     with out_ctx as handle:
         writer = _Writer(handle, as_csv)
-        for chunk in _chunks(rows, CHUNK):
+        for chunk in chain([first], chunks):
             results = score_rows(scorer, chunk, allow=args.allow, explain=not args.no_evidence)
             for row, a in zip(chunk, results):
                 if row.error is not None and args.strict:
@@ -140,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.no_summary:
         secs = time.perf_counter() - started
         per = ", ".join(f"{k}={v}" for k, v in flagged.items())
-        print(f"redflag score: {n} rows, {errors} errors, flagged: {per}; {n / secs if secs else 0:.0f} rows/s",
-              file=sys.stderr)
+        print(
+            f"redflag score: {n} rows, {errors} errors, flagged: {per}; {n / secs if secs else 0:.0f} rows/s",
+            file=sys.stderr,
+        )
     return 0

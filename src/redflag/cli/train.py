@@ -37,8 +37,11 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     examples = []
     for path in args.data:
-        examples.extend(load_examples(path, text_column=args.text_column, labels_column=args.labels_column,
-                                      id_column=args.id_column))
+        examples.extend(
+            load_examples(
+                path, text_column=args.text_column, labels_column=args.labels_column, id_column=args.id_column
+            )
+        )
     if args.with_default_data:
         examples.extend(default_examples())
     if not examples:
