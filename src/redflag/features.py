@@ -35,6 +35,10 @@ class FeatureConfig:
     char_ngrams: tuple[int, int] = (2, 3)
     word_bigrams: bool = True
     rule_features: bool = True
+    #: Words in a sentence whose rule hit is negated (a refusal: 直接契約はお受けできません)
+    #: become separate features (``xw:``, ``xb:``, ``xc:``), so that the refusal does not
+    #: teach or trigger the request's words.
+    negation_scope: bool = True
     normalize_steps: tuple[str, ...] = DEFAULT_STEPS
     tokenizer_args: str = "-Owakati"
 
@@ -83,17 +87,51 @@ class Analyzer:
             text = _blank(text, allowed)
             tokens = [t for t in tokens if not any(s <= t[1] and t[2] <= e for s, e in allowed)]
         words = [_fold(t[0]) for t in tokens]
-        feats = ["w:" + w for w in words]
-        if cfg.word_bigrams:
-            feats.extend(f"b:{a} {b}" for a, b in pairwise(words))
+        scopes = _negated_sentences(text, hits) if cfg.negation_scope else []
+        if not scopes:
+            feats = ["w:" + w for w in words]
+            if cfg.word_bigrams:
+                feats.extend(f"b:{a} {b}" for a, b in pairwise(words))
+        else:
+            inside = [any(s <= t[1] < e for s, e in scopes) for t in tokens]
+            feats = [("xw:" if x else "w:") + w for w, x in zip(words, inside)]
+            if cfg.word_bigrams:
+                feats.extend(
+                    f"{'xb' if x1 or x2 else 'b'}:{a} {b}"
+                    for (a, x1), (b, x2) in pairwise(zip(words, inside))
+                )
         lo, hi = cfg.char_ngrams
         if hi:
             flat = char_view(text)
             for k in range(lo, hi + 1):
-                feats.extend("c:" + flat[i : i + k] for i in range(len(flat) - k + 1))
+                if not scopes:
+                    feats.extend("c:" + flat[i : i + k] for i in range(len(flat) - k + 1))
+                else:
+                    feats.extend(
+                        ("xc:" if any(s <= i < e for s, e in scopes) else "c:") + flat[i : i + k]
+                        for i in range(len(flat) - k + 1)
+                    )
         if cfg.rule_features:
             feats.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
         return feats
+
+
+_SENTENCE_END = regex.compile(r"[。!?！？\n]")
+
+
+def _negated_sentences(text: str, hits: Sequence[Hit]) -> list[tuple[int, int]]:
+    """The sentences that hold a negated hit."""
+    out: list[tuple[int, int]] = []
+    for h in hits:
+        if not h.negated:
+            continue
+        before = [m.end() for m in _SENTENCE_END.finditer(text, 0, h.start)]
+        start = before[-1] if before else 0
+        after = _SENTENCE_END.search(text, h.end)
+        span = (start, after.end() if after else len(text))
+        if span not in out:
+            out.append(span)
+    return out
 
 
 def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:

@@ -251,6 +251,7 @@ def _config(d: dict[str, Any]) -> FeatureConfig:
         char_ngrams=tuple(d["char_ngrams"]),  # type: ignore[arg-type]
         word_bigrams=bool(d["word_bigrams"]),
         rule_features=bool(d["rule_features"]),
+        negation_scope=bool(d.get("negation_scope", False)),
         normalize_steps=tuple(d["normalize_steps"]),
         tokenizer_args=str(d["tokenizer_args"]),
     )
