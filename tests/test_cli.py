@@ -182,3 +182,13 @@ def test_train_errors_are_clear(tmp_path, capsys, content, message):
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "bad.csv" in err
+
+
+def test_jobs_2_output_is_identical_to_jobs_1(tmp_path, root):
+    src = root / "data/samples/messages.csv"
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        assert main(["score", str(src), "-o", str(out), "--jobs", jobs, "--no-summary"]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and outs[0].count(b"\n") == 32

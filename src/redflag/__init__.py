@@ -36,6 +36,7 @@ __all__ = [
     "load_rules",
     "normalize",
     "score",
+    "score_frame",
     "train",
 ]
 
@@ -50,3 +51,10 @@ def train(examples, **kwargs):  # type: ignore[no-untyped-def]
     from .train import train as _train
 
     return _train(examples, **kwargs)
+
+
+def score_frame(df, text_column="text", **kwargs):  # type: ignore[no-untyped-def]
+    """Score a pandas DataFrame column; see :func:`redflag.frame.score_frame` (needs pandas)."""
+    from .frame import score_frame as _score_frame
+
+    return _score_frame(df, text_column, **kwargs)

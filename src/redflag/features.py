@@ -97,8 +97,7 @@ class Analyzer:
             feats = [("xw:" if x else "w:") + w for w, x in zip(words, inside)]
             if cfg.word_bigrams:
                 feats.extend(
-                    f"{'xb' if x1 or x2 else 'b'}:{a} {b}"
-                    for (a, x1), (b, x2) in pairwise(zip(words, inside))
+                    f"{'xb' if x1 or x2 else 'b'}:{a} {b}" for (a, x1), (b, x2) in pairwise(zip(words, inside))
                 )
         lo, hi = cfg.char_ngrams
         if hi:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
+import os
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -45,6 +47,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--no-evidence", action="store_true", help="leave evidence out (faster, smaller output)")
     p.add_argument("--strict", action="store_true", help="stop at the first row that cannot be scored (exit 1)")
     p.add_argument("--no-summary", action="store_true", help="do not print the summary to stderr")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal)")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (0 = all cores); output is identical to --jobs 1",
+    )
     add_model_argument(p)
     p.set_defaults(func=run)
 
@@ -120,6 +131,24 @@ class _Writer:
         self.csv.writerow(flat)
 
 
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(model: str | None, sha256: str | None, allow: list[str], explain: bool) -> None:
+    """Load the model once per worker process."""
+    _worker.update(scorer=Scorer.load(model, sha256=sha256), allow=allow, explain=explain)
+
+
+def _score_chunk(rows: list[Row]) -> tuple[list[Row], list[Assessment | None]]:
+    return rows, score_rows(_worker["scorer"], rows, allow=_worker["allow"], explain=_worker["explain"])
+
+
+def _progress(enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(unit=" rows", file=sys.stderr, disable=not enabled, smoothing=0.1, mininterval=0.5)
+
+
 def run(args: argparse.Namespace) -> int:
     scorer = load_scorer(args)
     as_csv = args.output != "-" and Path(args.output).suffix.lower() == ".csv"
@@ -129,26 +158,42 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     n = errors = 0
     flagged = dict.fromkeys(LABELS, 0)
+    explain = not args.no_evidence
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     # Read the first chunk before creating the output, so that an unreadable input (missing
     # column, bad encoding) fails without leaving an empty output file behind.
     chunks = _chunks(rows, CHUNK)
     first = next(chunks, [])
+    all_chunks = chain([first], chunks)
+    pool = None
+    if jobs > 1:
+        ctx = multiprocessing.get_context("spawn")
+        pool = ctx.Pool(jobs, _init_worker, (args.model, args.model_sha256, args.allow, explain))
+        # imap keeps input order; workers score chunks while this process writes.
+        results: Iterator[tuple[list[Row], list[Assessment | None]]] = pool.imap(_score_chunk, all_chunks)
+    else:
+        results = ((c, score_rows(scorer, c, allow=args.allow, explain=explain)) for c in all_chunks)
     out_ctx = (
         nullcontext(sys.stdout) if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by the with below
     )
-    with out_ctx as handle:
-        writer = _Writer(handle, as_csv)
-        for chunk in chain([first], chunks):
-            results = score_rows(scorer, chunk, allow=args.allow, explain=not args.no_evidence)
-            for row, a in zip(chunk, results):
-                if row.error is not None and args.strict:
-                    print(f"redflag score: error: {row.error}", file=sys.stderr)
-                    return 1
-                writer.write(row, a)
-                n += 1
-                errors += row.error is not None
-                for label in a.labels if a else ():
-                    flagged[label] += 1
+    show = sys.stderr.isatty() and not args.no_progress
+    try:
+        with out_ctx as handle, _progress(show) as bar:
+            writer = _Writer(handle, as_csv)
+            for chunk, scored in results:
+                for row, a in zip(chunk, scored):
+                    if row.error is not None and args.strict:
+                        print(f"redflag score: error: {row.error}", file=sys.stderr)
+                        return 1
+                    writer.write(row, a)
+                    n += 1
+                    errors += row.error is not None
+                    for label in a.labels if a else ():
+                        flagged[label] += 1
+                bar.update(len(chunk))
+    finally:
+        if pool is not None:
+            pool.terminate()
     if not args.no_summary:
         secs = time.perf_counter() - started
         per = ", ".join(f"{k}={v}" for k, v in flagged.items())
