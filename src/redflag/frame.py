@@ -11,7 +11,7 @@ from .scorer import Scorer, default_scorer
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["score_frame", "RESULT_COLUMNS"]
+__all__ = ["RESULT_COLUMNS", "score_frame"]
 
 #: Columns added by :func:`score_frame` (with ``prefix`` in front).
 RESULT_COLUMNS: tuple[str, ...] = (
