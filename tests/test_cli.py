@@ -192,3 +192,30 @@ def test_jobs_2_output_is_identical_to_jobs_1(tmp_path, root):
         assert main(["score", str(src), "-o", str(out), "--jobs", jobs, "--no-summary"]) == 0
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and outs[0].count(b"\n") == 32
+
+
+def test_cp932_csv_with_multiline_empty_and_malformed_rows(tmp_path):
+    src = tmp_path / "excel.csv"
+    text = (
+        "id,text,memo\r\n"
+        '1,"今後はLINEで\r\n連絡ください",複数行\r\n'
+        "2,,空のセル\r\n"
+        "3,納品ありがとうございました,ok,余分\r\n"
+        "4,仮払いが完了しました,ok\r\n"
+    )
+    src.write_bytes(text.encode("cp932"))
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(src), "-o", str(out), "--no-summary"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
+    assert [r["error"] is not None for r in rows] == [False, True, True, False]
+    assert "off_platform" in rows[0]["labels"]
+    assert "message is empty" in rows[1]["error"] and "expected 3 fields, found 4" in rows[2]["error"]
+
+
+def test_undecodable_bytes_name_the_file_and_line(tmp_path, capsys):
+    src = tmp_path / "bad.jsonl"
+    src.write_bytes('{"id": 1, "text": "ok"}\n'.encode() + b'{"id": 2, "text": "\xff\xfe"}\n')
+    assert main(["score", str(src), "--encoding", "utf-8"]) == 2
+    err = capsys.readouterr().err
+    assert "bad.jsonl: line 2, column 20 (byte): bytes are not valid utf-8" in err

@@ -76,33 +76,61 @@ def detect_encoding(head: bytes) -> str:
         return "utf-8"
 
 
-def _open_text(path: str, encoding: str) -> tuple[IO[str], str]:
+class _Lines:
+    """Decoded lines of a byte stream, counted, so a decoding error names its line and column."""
+
+    def __init__(self, raw: IO[bytes], label: str, encoding: str) -> None:
+        self.raw = raw
+        self.label = label
+        self.encoding = encoding
+        self.line_no = 0
+        self._decode = codecs.getdecoder(encoding)
+
+    def __iter__(self) -> Iterator[str]:
+        return self
+
+    def __next__(self) -> str:
+        data = self.raw.readline()
+        if not data:
+            raise StopIteration
+        self.line_no += 1
+        if (
+            self.line_no == 1
+            and data.startswith(codecs.BOM_UTF8)
+            and self.encoding.replace("_", "-")
+            in (
+                "utf-8",
+                "utf8",
+            )
+        ):
+            data = data[len(codecs.BOM_UTF8) :]
+        try:
+            return str(self._decode(data)[0])
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{self.label}: line {self.line_no}, column {exc.start + 1} (byte): bytes are not valid "
+                f"{self.encoding} ({exc.reason}); pass --encoding (utf-8, utf-8-sig, cp932, shift_jis, euc-jp)"
+            ) from exc
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _open_lines(path: str, encoding: str) -> _Lines:
     if path == "-":
         raw: IO[bytes] = sys.stdin.buffer
         label = "<stdin>"
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputError(f"{path}: no such file")
-        if p.is_dir():
-            raise InputError(f"{path}: is a directory, expected a file")
-        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller through the text wrapper
+        raw = open(path, "rb")  # noqa: SIM115 - closed by read_rows
         label = path
-    buffered = io.BufferedReader(raw) if not isinstance(raw, io.BufferedReader) else raw  # type: ignore[arg-type]
+    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
     if encoding == "auto":
         encoding = detect_encoding(buffered.peek(1 << 16)[: 1 << 16])
     try:
         codecs.lookup(encoding)
     except LookupError as exc:
         raise InputError(f"{label}: unknown encoding {encoding!r}") from exc
-    return io.TextIOWrapper(buffered, encoding=encoding, newline=""), label
-
-
-def _decode_error(label: str, exc: UnicodeDecodeError, line: int, encoding: str) -> InputError:
-    return InputError(
-        f"{label}: line {line}: bytes are not valid {encoding} ({exc.reason} at byte {exc.start} of the chunk); "
-        "pass --encoding (utf-8, utf-8-sig, cp932, shift_jis, euc-jp)"
-    )
+    return _Lines(buffered, label, encoding)
 
 
 def read_rows(
@@ -122,28 +150,22 @@ def read_rows(
         if not p.exists():
             raise InputError(f"{path}: no such file")
     kind = input_format(path, fmt)
-    handle, label = _open_text(path, encoding)
+    lines = _open_lines(path, encoding)
     try:
         if kind == "jsonl":
-            yield from _read_jsonl(handle, label, text_column, id_column, encoding)
+            yield from _read_jsonl(lines, text_column, id_column)
         else:
-            yield from _read_csv(handle, label, text_column, id_column, "\t" if kind == "tsv" else ",", encoding)
+            yield from _read_csv(lines, text_column, id_column, "\t" if kind == "tsv" else ",")
     finally:
         if path != "-":
-            handle.close()
+            lines.close()
 
 
-def _read_jsonl(handle: IO[str], label: str, text_col: str, id_col: str, encoding: str) -> Iterator[Row]:
+def _read_jsonl(lines: _Lines, text_col: str, id_col: str) -> Iterator[Row]:
+    label = lines.label
     index = 0
-    line_no = 0
-    while True:
-        try:
-            line = handle.readline()
-        except UnicodeDecodeError as exc:
-            raise _decode_error(label, exc, line_no + 1, encoding) from exc
-        if not line:
-            break
-        line_no += 1
+    for line in lines:
+        line_no = lines.line_no
         if not line.strip():
             continue
         try:
@@ -176,14 +198,13 @@ def _read_jsonl(handle: IO[str], label: str, text_col: str, id_col: str, encodin
         index += 1
 
 
-def _read_csv(handle: IO[str], label: str, text_col: str, id_col: str, delimiter: str, encoding: str) -> Iterator[Row]:
-    reader = csv.reader(handle, delimiter=delimiter)
+def _read_csv(lines: _Lines, text_col: str, id_col: str, delimiter: str) -> Iterator[Row]:
+    label = lines.label
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
         return
-    except UnicodeDecodeError as exc:
-        raise _decode_error(label, exc, 1, encoding) from exc
     except csv.Error as exc:
         raise InputError(f"{label}: line 1: cannot read the header: {exc}") from exc
     if text_col not in header:
@@ -192,13 +213,11 @@ def _read_csv(handle: IO[str], label: str, text_col: str, id_col: str, delimiter
     ii = header.index(id_col) if id_col in header else None
     index = 0
     while True:
-        start_line = reader.line_num + 1
+        start_line = lines.line_no + 1
         try:
             fields = next(reader)
         except StopIteration:
             break
-        except UnicodeDecodeError as exc:
-            raise _decode_error(label, exc, start_line, encoding) from exc
         except csv.Error as exc:
             yield Row(index, start_line, None, None, error=f"{label}: line {start_line}: malformed CSV: {exc}")
             index += 1
