@@ -219,3 +219,13 @@ def test_undecodable_bytes_name_the_file_and_line(tmp_path, capsys):
     assert main(["score", str(src), "--encoding", "utf-8"]) == 2
     err = capsys.readouterr().err
     assert "bad.jsonl: line 2, column 20 (byte): bytes are not valid utf-8" in err
+
+
+def test_lone_surrogates_do_not_lose_rows(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a\\ud800", "text": "LINEで連絡\\ud800ください"}\n{"id": 2, "text": "ok"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(src), "-o", str(out), "--no-summary"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["a\ud800", 2]
+    assert rows[0]["error"] is None and "off_platform" in rows[0]["labels"]

@@ -173,9 +173,14 @@ def run(args: argparse.Namespace) -> int:
         results: Iterator[tuple[list[Row], list[Assessment | None]]] = pool.imap(_score_chunk, all_chunks)
     else:
         results = ((c, score_rows(scorer, c, allow=args.allow, explain=explain)) for c in all_chunks)
-    out_ctx = (
-        nullcontext(sys.stdout) if args.output == "-" else open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by the with below
-    )
+    # Lone surrogates (from JSON escapes such as "\ud800") cannot be encoded as UTF-8; written as
+    # backslash escapes they stay valid JSON escapes, and no row is lost over one character.
+    if args.output == "-":
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="backslashreplace")
+        out_ctx: Any = nullcontext(sys.stdout)
+    else:
+        out_ctx = open(args.output, "w", encoding="utf-8", newline="", errors="backslashreplace")  # noqa: SIM115 - closed by the with below
     show = sys.stderr.isatty() and not args.no_progress
     try:
         with out_ctx as handle, _progress(show) as bar:
