@@ -215,7 +215,7 @@ def test_cp932_csv_with_multiline_empty_and_malformed_rows(tmp_path):
 
 def test_undecodable_bytes_name_the_file_and_line(tmp_path, capsys):
     src = tmp_path / "bad.jsonl"
-    src.write_bytes('{"id": 1, "text": "ok"}\n'.encode() + b'{"id": 2, "text": "\xff\xfe"}\n')
+    src.write_bytes(b'{"id": 1, "text": "ok"}\n' + b'{"id": 2, "text": "\xff\xfe"}\n')
     assert main(["score", str(src), "--encoding", "utf-8"]) == 2
     err = capsys.readouterr().err
     assert "bad.jsonl: line 2, column 20 (byte): bytes are not valid utf-8" in err
