@@ -1,0 +1,135 @@
+"""Speed of redflag against the tokenizer's ceiling and a naive scikit-learn pipeline, same run.
+
+    python benchmarks/speed.py [--n 20000] [--shared ../shared]
+
+On the same texts (real chat utterances from ../shared/corpora plus the dev messages for
+longer texts) it measures:
+
+1. the ceiling: raw ``fugashi.Tagger('-Owakati').parse`` throughput;
+2. the naive anchor: ``TfidfVectorizer(tokenizer=...) + OneVsRestClassifier(LogisticRegression)``
+   trained on the shipped corpus, batch ``predict_proba`` and one message at a time;
+3. redflag: ``Scorer.score_many`` (batch), ``Scorer.score`` one at a time (median and p99);
+
+and prints each as a ratio to the ceiling and to the anchor, plus import + model-load time.
+Ratios, not absolute times, are what carry over between machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _texts(shared: Path, n: int) -> list[str]:
+    out = [json.loads(line)["text"] for line in (shared / "eval" / "dev.jsonl").open(encoding="utf-8")]
+    with gzip.open(shared / "corpora" / "real_persona_chat.jsonl.gz", "rt", encoding="utf-8") as f:
+        for line in f:
+            if len(out) >= n:
+                break
+            out.append(json.loads(line)["text"])
+    return out
+
+
+def _rate(n: int, secs: float) -> str:
+    return f"{n / secs:9.0f} msg/s"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=20000, help="messages to score")
+    ap.add_argument("--single", type=int, default=2000, help="messages scored one at a time")
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    args = ap.parse_args()
+    texts = _texts(Path(args.shared), args.n)
+    single = texts[: args.single]
+
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import redflag; redflag.Scorer.load()"], check=True)
+    load_secs = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    load_secs -= time.perf_counter() - start  # the interpreter's own start-up is not redflag's
+
+    import fugashi
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from redflag import Scorer
+    from redflag.dataset import default_examples
+    from redflag.labels import LABELS
+
+    tagger = fugashi.Tagger("-Owakati")
+    start = time.perf_counter()
+    for t in texts:
+        tagger.parse(t)
+    ceiling = time.perf_counter() - start
+
+    examples = default_examples()
+    start = time.perf_counter()
+    naive = make_pipeline(
+        TfidfVectorizer(tokenizer=lambda s: tagger.parse(s).split(), token_pattern=None, sublinear_tf=True),
+        OneVsRestClassifier(LogisticRegression(max_iter=1000)),
+    )
+    naive.fit([e.text for e in examples], [[lab in e.labels for lab in LABELS] for e in examples])
+    naive_train = time.perf_counter() - start
+    start = time.perf_counter()
+    naive.predict_proba(texts)
+    naive_batch = time.perf_counter() - start
+    naive_one = []
+    for t in single:
+        s = time.perf_counter()
+        naive.predict_proba([t])
+        naive_one.append(time.perf_counter() - s)
+
+    scorer = Scorer.load()
+    scorer.score("warm up")
+    start = time.perf_counter()
+    scorer.score_many(texts, explain=False)
+    rf_batch = time.perf_counter() - start
+    rf_one = []
+    for t in single:
+        s = time.perf_counter()
+        scorer.score(t)
+        rf_one.append(time.perf_counter() - s)
+
+    from redflag.train import train
+
+    start = time.perf_counter()
+    train(examples, folds=2)
+    train_secs = time.perf_counter() - start
+
+    n = len(texts)
+    med_naive = statistics.median(naive_one)
+    med_rf = statistics.median(rf_one)
+    p99_rf = statistics.quantiles(rf_one, n=100)[98]
+    print(f"{n} messages ({args.single} one at a time)")
+    print(f"  ceiling  fugashi parse          {_rate(n, ceiling)}")
+    print(f"  anchor   naive pipeline batch   {_rate(n, naive_batch)}  = {ceiling / naive_batch:.2f}x ceiling")
+    print(
+        f"  redflag  score_many             {_rate(n, rf_batch)}  = {ceiling / rf_batch:.2f}x ceiling, "
+        f"{naive_batch / rf_batch:.2f}x anchor"
+    )
+    print(f"  anchor   predict_proba([t])     median {med_naive * 1e3:.3f} ms")
+    print(
+        f"  redflag  score(t)               median {med_rf * 1e3:.3f} ms, p99 {p99_rf * 1e3:.3f} ms "
+        f"= {med_naive / med_rf:.2f}x faster than the anchor"
+    )
+    print(f"  import redflag + load default model: {load_secs:.2f} s")
+    print(
+        f"  training on the shipped corpus ({len(examples)} messages): redflag {train_secs:.1f} s "
+        f"(2-fold validation + final fit), naive pipeline {naive_train:.1f} s (one fit)"
+    )
+
+
+if __name__ == "__main__":
+    main()
