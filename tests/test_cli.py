@@ -223,9 +223,31 @@ def test_undecodable_bytes_name_the_file_and_line(tmp_path, capsys):
 
 def test_lone_surrogates_do_not_lose_rows(tmp_path):
     src = tmp_path / "in.jsonl"
-    src.write_text('{"id": "a\\ud800", "text": "LINEで連絡\\ud800ください"}\n{"id": 2, "text": "ok"}\n', encoding="utf-8")
+    src.write_text(
+        '{"id": "a\\ud800", "text": "LINEで連絡\\ud800ください"}\n{"id": 2, "text": "ok"}\n', encoding="utf-8"
+    )
     out = tmp_path / "out.jsonl"
     assert main(["score", str(src), "-o", str(out), "--no-summary"]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == ["a\ud800", 2]
     assert rows[0]["error"] is None and "off_platform" in rows[0]["labels"]
+
+
+def test_eval_rules_table(tmp_path, capsys):
+    data = tmp_path / "gold.jsonl"
+    _jsonl(
+        data,
+        [
+            {"id": "1", "text": "LINEで連絡ください", "labels": ["off_platform"]},
+            {"id": "2", "text": "LINEでの連絡はお受けできません", "labels": []},
+            {"id": "3", "text": "今後はChatworkでやり取りしましょう", "labels": []},
+        ],
+    )
+    assert main(["eval", str(data), "--rules", "--json"]) == 0
+    rules = {r["rule"]: r for r in json.loads(capsys.readouterr().out)["rules"]}
+    move = rules["channel.move"]
+    # The refusal is a negated hit and does not count; the mislabeled third message is a safe hit.
+    assert (move["fires"], move["on_label"], move["on_safe"]) == (2, 1, 1)
+    assert move["precision"] == 0.5
+    assert main(["eval", str(data), "--rules"]) == 0
+    assert "channel.move" in capsys.readouterr().out

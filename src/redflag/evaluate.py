@@ -10,7 +10,7 @@ import numpy as np
 
 from .labels import LABELS
 
-__all__ = ["LabelMetrics", "Report", "compute_report", "expected_calibration_error"]
+__all__ = ["LabelMetrics", "Report", "RuleStats", "compute_report", "expected_calibration_error", "rule_table"]
 
 
 @dataclass(frozen=True)
@@ -124,3 +124,50 @@ def compute_report(
         exact_match=sum(1 for g, p in zip(gs, ps) if g == p) / len(gs) if gs else 0.0,
         calibration_ece=ece,
     )
+
+
+@dataclass(frozen=True)
+class RuleStats:
+    """How a rule fires on labeled messages (negated hits do not count)."""
+
+    rule: str
+    label: str
+    fires: int
+    on_label: int
+    on_other_risky: int
+    on_safe: int
+
+    @property
+    def precision(self) -> float:
+        return self.on_label / self.fires if self.fires else 0.0
+
+
+def rule_table(hit_ids: Sequence[set[str]], gold: Sequence[Sequence[str]], rules: Any) -> list[RuleStats]:
+    """Per-rule hit frequencies: on messages with the rule's label, other risky ones, safe ones.
+
+    ``hit_ids[i]`` is the set of rule ids that fired (not negated) on message ``i``.
+    """
+    out = []
+    for rule in rules:
+        on_label = on_other = on_safe = 0
+        for ids, labels in zip(hit_ids, gold):
+            if rule.id not in ids:
+                continue
+            if rule.label in labels:
+                on_label += 1
+            elif labels:
+                on_other += 1
+            else:
+                on_safe += 1
+        out.append(RuleStats(rule.id, rule.label, on_label + on_other + on_safe, on_label, on_other, on_safe))
+    return out
+
+
+def format_rule_table(stats: Sequence[RuleStats]) -> str:
+    lines = [f"{'rule':28s} {'label':16s} {'fires':>6s} {'on label':>9s} {'other':>6s} {'safe':>5s} {'precision':>9s}"]
+    for r in sorted(stats, key=lambda r: (-r.fires, r.rule)):
+        lines.append(
+            f"{r.rule:28s} {r.label:16s} {r.fires:6d} {r.on_label:9d} {r.on_other_risky:6d} {r.on_safe:5d} "
+            f"{r.precision:9.3f}"
+        )
+    return "\n".join(lines)
