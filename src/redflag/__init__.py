@@ -41,9 +41,9 @@ __all__ = [
 ]
 
 
-def score(text: str, *, allow: Sequence[str] = (), explain: bool = True) -> Assessment:
+def score(text: str, *, allow: Sequence[str] = (), explain: bool = True, mask_pii: bool = False) -> Assessment:
     """Assess one message with the default model (loaded once per process)."""
-    return default_scorer().score(text, allow=allow, explain=explain)
+    return default_scorer().score(text, allow=allow, explain=explain, mask_pii=mask_pii)
 
 
 def train(examples, **kwargs):  # type: ignore[no-untyped-def]

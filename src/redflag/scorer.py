@@ -14,6 +14,7 @@ import regex
 from .features import Analysis, Analyzer, char_view
 from .labels import LABEL_INFO
 from .model import LinearModel, ModelFormatError
+from .pii import mask_assessment
 from .results import Assessment, Evidence, Level
 from .rules import load_rules
 
@@ -92,19 +93,27 @@ class Scorer:
         truncated = len(text) > self.max_chars
         return self.analyzer.analyze(text[: self.max_chars] if truncated else text, allow=allow), truncated
 
-    def score(self, text: str, *, allow: Sequence[str] = (), explain: bool = True) -> Assessment:
-        """Assess one message. ``allow`` lists words that are the job's subject (e.g. LINEスタンプ)."""
+    def score(
+        self, text: str, *, allow: Sequence[str] = (), explain: bool = True, mask_pii: bool = False
+    ) -> Assessment:
+        """Assess one message.
+
+        ``allow`` lists words that are the job's subject (e.g. LINEスタンプ); ``mask_pii`` replaces
+        phone numbers, e-mail addresses and chat IDs quoted in the evidence with placeholders.
+        """
         analysis, truncated = self.analyze(text, allow=allow)
         probs = self.model.combine(self.model.proba_one(analysis.features), analysis.anchored)
-        return self._assess(analysis, probs, truncated, explain)
+        a = self._assess(analysis, probs, truncated, explain)
+        return mask_assessment(a) if mask_pii else a
 
-    def score_many(self, texts: Iterable[str], *, allow: Sequence[str] = (), explain: bool = True) -> list[Assessment]:
+    def score_many(
+        self, texts: Iterable[str], *, allow: Sequence[str] = (), explain: bool = True, mask_pii: bool = False
+    ) -> list[Assessment]:
         """Assess many messages in one matrix product; same results as :meth:`score`."""
         done = [self.analyze(t, allow=allow) for t in texts]
         probs = self.model.proba([a.features for a, _ in done])
-        return [
-            self._assess(a, self.model.combine(p, a.anchored), trunc, explain) for (a, trunc), p in zip(done, probs)
-        ]
+        out = [self._assess(a, self.model.combine(p, a.anchored), trunc, explain) for (a, trunc), p in zip(done, probs)]
+        return [mask_assessment(a) for a in out] if mask_pii else out
 
     def _assess(self, analysis: Analysis, probs: np.ndarray, truncated: bool, explain: bool) -> Assessment:
         labels_all = self.model.labels

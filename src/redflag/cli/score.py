@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from ..io import Row, read_rows
 from ..labels import LABELS
+from ..pii import mask, mask_assessment
 from ..results import Assessment
 from ..scorer import Scorer
 from ._common import add_model_argument, load_scorer
@@ -45,6 +46,11 @@ def add_parser(sub: Any) -> None:
         help="a word that is the job's subject (e.g. LINEスタンプ); repeatable",
     )
     p.add_argument("--no-evidence", action="store_true", help="leave evidence out (faster, smaller output)")
+    p.add_argument(
+        "--mask-pii",
+        action="store_true",
+        help="replace phone numbers, e-mail addresses and chat IDs in evidence and carried-through columns",
+    )
     p.add_argument("--strict", action="store_true", help="stop at the first row that cannot be scored (exit 1)")
     p.add_argument("--no-summary", action="store_true", help="do not print the summary to stderr")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (it shows only on a terminal)")
@@ -107,12 +113,16 @@ def result_dict(row: Row, a: Assessment | None) -> dict[str, Any]:
 
 
 class _Writer:
-    def __init__(self, handle: IO[str], as_csv: bool) -> None:
+    def __init__(self, handle: IO[str], as_csv: bool, mask_pii: bool = False) -> None:
         self.handle = handle
         self.as_csv = as_csv
+        self.mask_pii = mask_pii
         self.csv: Any = None
 
     def write(self, row: Row, a: Assessment | None) -> None:
+        if self.mask_pii:
+            row.extra = {k: mask(v) if isinstance(v, str) else v for k, v in row.extra.items()}
+            a = mask_assessment(a) if a is not None else None
         d = result_dict(row, a)
         if not self.as_csv:
             self.handle.write(json.dumps(d, ensure_ascii=False) + "\n")
@@ -184,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     show = sys.stderr.isatty() and not args.no_progress
     try:
         with out_ctx as handle, _progress(show) as bar:
-            writer = _Writer(handle, as_csv)
+            writer = _Writer(handle, as_csv, args.mask_pii)
             for chunk, scored in results:
                 for row, a in zip(chunk, scored):
                     if row.error is not None and args.strict:
