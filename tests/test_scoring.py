@@ -99,3 +99,11 @@ def test_allow_list_keeps_topic_words_out(scorer):
     a = scorer.score(text, allow=["LINEスタンプ"])
     assert "off_platform" in a.labels
     assert all("スタンプ" not in ev.text for ev in a.evidence)
+
+
+def test_context_evidence_says_what_is_missing(scorer):
+    a = scorer.score("仮払いは済みましたので、今後はLINEでお願いします。")
+    ctx = [ev for ev in a.evidence if ev.rule == "context.escrow_funded"]
+    assert ctx and "外部連絡申請の承認は書かれていません" in ctx[0].reason
+    safe = scorer.score("仮払いが完了し、外部連絡申請も承認されましたので、以降はChatworkでお願いします。")
+    assert safe.labels == ()

@@ -12,7 +12,7 @@ Feature names carry a namespace prefix:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 
 import regex
@@ -39,6 +39,9 @@ class FeatureConfig:
     #: become separate features (``xw:``, ``xb:``, ``xc:``), so that the refusal does not
     #: teach or trigger the request's words.
     negation_scope: bool = True
+    #: Context statements of the rule file ([context]: escrow funded, contact approved) as
+    #: ``k:`` features, and ``k:all`` when every one of them is present.
+    context_features: bool = True
     normalize_steps: tuple[str, ...] = DEFAULT_STEPS
     tokenizer_args: str = "-Owakati"
 
@@ -52,6 +55,8 @@ class Analysis:
     hits: tuple[Hit, ...]
     features: tuple[str, ...]
     anchored: frozenset[str] = frozenset()
+    #: Context statements found (name -> span in the normalized text), e.g. escrow_funded.
+    context: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def _fold(tok: str) -> str:
@@ -71,9 +76,14 @@ class Analyzer:
         tokens = tuple(self.tokenizer.tokens_with_offsets(n.text))
         allowed = _allowed_spans(n.text, allow)
         hits = tuple(self.rules.find(n.text, allow=allowed))
-        features = tuple(self._features(n.text, tokens, hits, allowed))
+        features = self._features(n.text, tokens, hits, allowed)
         anchored = self.rules.anchored(_blank(n.text, allowed) if allowed else n.text)
-        return Analysis(n, tokens, hits, features, anchored)
+        context = self.rules.context_found(n.text) if self.config.context_features else {}
+        if context:
+            features.extend("k:" + name for name in context)
+            if len(context) == len(self.rules.context):
+                features.append("k:all")
+        return Analysis(n, tokens, hits, tuple(features), anchored, context)
 
     def analyze_many(self, texts: Iterable[str]) -> list[Analysis]:
         return [self.analyze(t) for t in texts]

@@ -252,6 +252,7 @@ def _config(d: dict[str, Any]) -> FeatureConfig:
         word_bigrams=bool(d["word_bigrams"]),
         rule_features=bool(d["rule_features"]),
         negation_scope=bool(d.get("negation_scope", False)),
+        context_features=bool(d.get("context_features", False)),
         normalize_steps=tuple(d["normalize_steps"]),
         tokenizer_args=str(d["tokenizer_args"]),
     )

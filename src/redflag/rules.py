@@ -112,6 +112,7 @@ class RuleSet:
         *,
         negation: str,
         anchors: Mapping[str, str] | None = None,
+        context: Mapping[str, str] | None = None,
         source: str = "",
         digest: str = "",
     ) -> None:
@@ -123,6 +124,10 @@ class RuleSet:
             self.anchors = {label: regex.compile(p) for label, p in (anchors or {}).items()}
         except regex.error as exc:
             raise RuleError(f"an anchor pattern does not compile: {exc}") from exc
+        try:
+            self.context = {name: regex.compile(p) for name, p in (context or {}).items()}
+        except regex.error as exc:
+            raise RuleError(f"a context pattern does not compile: {exc}") from exc
         ids = [r.id for r in self.rules]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -143,6 +148,15 @@ class RuleSet:
         if not self.anchors:
             return frozenset(LABELS)
         return frozenset(label for label, p in self.anchors.items() if p.search(text, timeout=REGEX_TIMEOUT))
+
+    def context_found(self, text: str) -> dict[str, tuple[int, int]]:
+        """Context statements found in ``text`` (normalized), with the span of the first of each."""
+        found = {}
+        for name, p in self.context.items():
+            m = p.search(text, timeout=REGEX_TIMEOUT)
+            if m is not None and not self._negated(text, m.start(), m.end()):
+                found[name] = m.span()
+        return found
 
     def _negated(self, text: str, start: int, end: int) -> bool:
         stop = _SENTENCE_END.search(text, end, min(len(text), end + _NEG_WINDOW))
@@ -226,4 +240,12 @@ def load_rules(path: str | Path | None = None, *, text: str | None = None) -> Ru
         rules.append(Rule(**fields))
     negation = _expand(defs["NEG"], defs, f"{source}: NEG")
     anchors = {label: _expand(p, defs, f"{source}: anchors.{label}") for label, p in doc.get("anchors", {}).items()}
-    return RuleSet(rules, negation=negation, anchors=anchors, source=source, digest=hashlib.sha256(raw).hexdigest())
+    context = {name: _expand(p, defs, f"{source}: context.{name}") for name, p in doc.get("context", {}).items()}
+    return RuleSet(
+        rules,
+        negation=negation,
+        anchors=anchors,
+        context=context,
+        source=source,
+        digest=hashlib.sha256(raw).hexdigest(),
+    )

@@ -146,6 +146,9 @@ class Scorer:
                 s, e = n.original_span(hit.start, hit.end)
                 covered.append((hit.start, hit.end))
                 out.append(Evidence(label, hit.rule.id, s, e, n.original[s:e], hit.rule.reason_ja, hit.rule.reason_en))
+            if label == "off_platform":
+                out.extend(_context_evidence(analysis, set(self.rules.context)))
+                covered.extend(analysis.context.values())
             out.extend(self._model_evidence(analysis, label, covered))
         out.sort(key=lambda ev: (ev.start, ev.end, ev.label, ev.rule))
         return tuple(out)
@@ -195,6 +198,34 @@ class Scorer:
                 )
             )
         return found
+
+
+# What a person is told when a move outside is flagged although part of the condition is there.
+_CONTEXT_REASONS = {
+    "escrow_funded": (
+        "仮払い済みとありますが、外部連絡申請の承認は書かれていません（外部への移行には両方が必要です）",
+        "Escrow is stated as funded, but no approved outside-contact application is (both are needed)",
+    ),
+    "contact_approved": (
+        "外部連絡申請の承認はありますが、仮払いの完了が書かれていません（外部への移行には両方が必要です）",
+        "The outside-contact application is stated as approved, but funded escrow is not (both are needed)",
+    ),
+}
+_CONTEXT_BOTH = (
+    "仮払いと外部連絡申請の承認はどちらも書かれていますが、ほかの表現から外部への誘導と判断しました",
+    "Both escrow and approval are stated, but other phrases still point to a move outside",
+)
+
+
+def _context_evidence(analysis: Analysis, names: set[str]) -> list[Evidence]:
+    """For a flagged move outside: which part of the escrow + approval condition was found, and what is missing."""
+    n = analysis.normalized
+    out = []
+    for name, (start, end) in analysis.context.items():
+        ja, en = _CONTEXT_BOTH if set(analysis.context) >= names else _CONTEXT_REASONS.get(name, _CONTEXT_BOTH)
+        s, e = n.original_span(start, end)
+        out.append(Evidence("off_platform", f"context.{name}", s, e, n.original[s:e], ja, en))
+    return out
 
 
 def _round(p: float) -> float:
