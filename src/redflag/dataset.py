@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Sequence
 from importlib import resources
 
 from .io import InputError, read_rows
@@ -50,7 +49,3 @@ def default_examples() -> list[Example]:
     blob = resources.files("redflag").joinpath("data/corpus.jsonl.gz").read_bytes()
     rows = [json.loads(line) for line in gzip.decompress(blob).decode("utf-8").splitlines() if line.strip()]
     return [Example(r["text"], tuple(r["labels"]), r["id"], r.get("group", "")) for r in rows]
-
-
-def merge(*parts: Sequence[Example]) -> list[Example]:
-    return [ex for part in parts for ex in part]

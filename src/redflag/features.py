@@ -11,7 +11,7 @@ Feature names carry a namespace prefix:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -84,9 +84,6 @@ class Analyzer:
             if len(context) == len(self.rules.context):
                 features.append("k:all")
         return Analysis(n, tokens, hits, tuple(features), anchored, context)
-
-    def analyze_many(self, texts: Iterable[str]) -> list[Analysis]:
-        return [self.analyze(t) for t in texts]
 
     def _features(
         self, text: str, tokens: Sequence[Token], hits: Sequence[Hit], allowed: Sequence[tuple[int, int]]

@@ -14,7 +14,7 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -140,7 +140,6 @@ def read_rows(
     id_column: str = "id",
     fmt: str | None = None,
     encoding: str = "auto",
-    extra_columns: Sequence[str] | None = None,
 ) -> Iterator[Row]:
     """Yield one :class:`Row` per input row of ``path`` (``-`` is JSONL on stdin)."""
     if path != "-":

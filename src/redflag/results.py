@@ -25,7 +25,6 @@ class Evidence:
     text: str
     reason: str
     reason_en: str = ""
-    negated: bool = False
 
 
 @dataclass(frozen=True)
