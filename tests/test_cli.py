@@ -163,6 +163,9 @@ def test_train_on_user_csv(tmp_path, capsys):
     assert model.exists() and (tmp_path / "m.npz.card.md").exists()
     card = json.loads((tmp_path / "m.npz.card.json").read_text(encoding="utf-8"))
     assert card["training"]["examples"] == 32
+    # Without a group column each row is its own group, so validation really happened.
+    assert card["training"]["groups"] == 32
+    assert card["validation"]["macro_f1"] > 0.5
     assert main(["explain", "LINEで連絡ください", "--model", str(model)]) == 0
 
 

@@ -120,3 +120,11 @@ def test_validation_metrics_are_recorded(small):
     assert set(v["labels"]) == set(LABELS)
     assert 0.0 <= v["macro_f1"] <= 1.0
     assert all(0.1 <= t <= 0.9 for t in result.model.thresholds.values())
+
+
+def test_training_needs_two_groups():
+    from redflag.train import Example
+
+    examples = [Example("LINEで連絡ください", ("off_platform",), group="g"), Example("納品しました", (), group="g")]
+    with pytest.raises(ValueError, match="at least 2 groups"):
+        train(examples)

@@ -24,7 +24,8 @@ def load_examples(
 ) -> list[Example]:
     """Read labeled messages; any bad row is an error naming the file and line.
 
-    ``labels`` may be a JSON list or a ``;``-separated string; empty means safe.
+    ``labels`` may be a JSON list or a ``;``-separated string; empty means safe. Without a
+    ``group`` column every message is its own group in the cross-validation.
     """
     out: list[Example] = []
     for row in read_rows(path, text_column=text_column, id_column=id_column, encoding=encoding):
@@ -36,9 +37,7 @@ def load_examples(
             raise InputError(f"{path}: line {row.line}: empty or missing text in {text_column!r}")
         labels = parse_labels(row.extra[labels_column], where=f"{path}: line {row.line}")
         group = row.extra.get(group_column) if group_column else None
-        out.append(
-            Example(row.text, labels, str(row.id) if row.id is not None else "", str(group) if group else f"{path}")
-        )
+        out.append(Example(row.text, labels, str(row.id) if row.id is not None else "", str(group) if group else ""))
     if not out:
         raise InputError(f"{path}: no rows")
     return out

@@ -101,10 +101,16 @@ class Scorer:
         ``allow`` lists words that are the job's subject (e.g. LINEスタンプ); ``mask_pii`` replaces
         phone numbers, e-mail addresses and chat IDs quoted in the evidence with placeholders.
         """
+        a, _ = self.score_with_analysis(text, allow=allow, explain=explain)
+        return mask_assessment(a) if mask_pii else a
+
+    def score_with_analysis(
+        self, text: str, *, allow: Sequence[str] = (), explain: bool = True
+    ) -> tuple[Assessment, Analysis]:
+        """The assessment and the analysis it came from (normalized text, tokens, all hits)."""
         analysis, truncated = self.analyze(text, allow=allow)
         probs = self.model.combine(self.model.proba_one(analysis.features), analysis.anchored)
-        a = self._assess(analysis, probs, truncated, explain)
-        return mask_assessment(a) if mask_pii else a
+        return self._assess(analysis, probs, truncated, explain), analysis
 
     def score_many(
         self, texts: Iterable[str], *, allow: Sequence[str] = (), explain: bool = True, mask_pii: bool = False

@@ -161,8 +161,8 @@ def train(
 
     Examples without a ``group`` are grouped by their own index (plain k-fold).
     """
-    if not examples:
-        raise ValueError("no training examples")
+    if len(examples) < 2:
+        raise ValueError(f"need at least 2 training examples, got {len(examples)}")
     rules_toml = Path(rules_path).read_text(encoding="utf-8") if rules_path else default_rules_text()
     rules = load_rules(text=rules_toml)
     config = config or FeatureConfig()
@@ -178,14 +178,14 @@ def train(
     y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
     groups = [ex.group or f"#{i}" for i, ex in enumerate(examples)]
     n_groups = len(set(groups))
-    k = max(2, min(folds, n_groups))
+    if n_groups < 2:
+        raise ValueError("all examples share one group: cross-validation needs at least 2 groups")
+    k = min(max(2, folds), n_groups)
 
     oof = np.zeros(y.shape, dtype=np.float64)
     fold_of = _group_folds(groups, k, seed)
     for f in range(k):
         tr, va = np.where(fold_of != f)[0], np.where(fold_of == f)[0]
-        if len(va) == 0 or len(tr) == 0:
-            continue
         vocab, idf, coef, intercept = fit_model([features[i] for i in tr], y[tr], C=C, min_df=min_df, seed=seed)
         fold_model = LinearModel(vocab, idf, coef, intercept, {lab: 0.5 for lab in LABELS}, config, rules_toml)
         probs = fold_model.proba([features[i] for i in va])

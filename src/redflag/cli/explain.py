@@ -23,8 +23,7 @@ def add_parser(sub: Any) -> None:
 
 def explain_text(scorer: Scorer, text: str, allow: list[str] | None = None) -> str:
     """The account `redflag explain` prints."""
-    a = scorer.score(text, allow=allow or ())
-    analysis, _ = scorer.analyze(text, allow=allow or ())
+    a, analysis = scorer.score_with_analysis(text, allow=allow or ())
     out = [f"level: {a.level}   risk: {a.risk:.2f}   labels: {', '.join(a.labels) or '(none: safe)'}"]
     out.append("scores: " + "  ".join(f"{k}={v:.2f}" for k, v in a.scores.items()))
     if a.normalization:
