@@ -10,6 +10,7 @@ import pytest
 from redflag.dataset import default_examples
 from redflag.labels import LABELS
 from redflag.model import LinearModel, ModelFormatError, sha256_file
+from redflag.platforms import get_platform
 from redflag.scorer import Scorer
 from redflag.train import _identity, train
 
@@ -38,17 +39,25 @@ def test_fast_path_matches_sklearn_reference(small):
     X = vec.transform(feats)
     texts = [ex.text for ex in examples]
     fast_batch = np.array([[a.scores[label] for label in LABELS] for a in scorer.score_many(texts)])
+    refs = np.zeros((len(texts), len(LABELS)))
     for j, _label in enumerate(LABELS):
         clf = LogisticRegression()
         clf.classes_ = np.array([0, 1])
         clf.coef_ = model.coef[:, j][None, :]
         clf.intercept_ = model.intercept[j : j + 1]
-        ref = clf.predict_proba(X)[:, 1]
+        refs[:, j] = clf.predict_proba(X)[:, 1]
         one = np.array([model.proba_one(f)[j] for f in feats])
-        np.testing.assert_allclose(one, ref, atol=1e-9)
-        # The scorer's final score: the probability, discounted where the label is unanchored.
+        np.testing.assert_allclose(one, refs[:, j], atol=1e-9)
+    # The scorer's final score: the probability, after the platform rule (generic: it changes
+    # off_platform only in messages that state escrow or approval), discounted where the label is
+    # unanchored.
+    generic = get_platform("generic")
+    final = np.array([scorer._apply_platform(a, row, generic, ())[0] for a, row in zip(analyses, refs)])
+    changed = (final != refs).any(axis=1).sum()
+    assert 0 < changed < len(texts) // 10
+    for j, _label in enumerate(LABELS):
         factor = np.array([1.0 if _label in a.anchored else model.unanchored_factor for a in analyses])
-        np.testing.assert_allclose(fast_batch[:, j], ref * factor, atol=1e-5)
+        np.testing.assert_allclose(fast_batch[:, j], final[:, j] * factor, atol=1e-5)
 
 
 def test_training_is_reproducible(small, tmp_path):

@@ -26,6 +26,12 @@ def test_default_model_labels(scorer, case):
     assert list(scorer.score(case["text"]).labels) == case["labels"]
 
 
+@pytest.mark.parametrize("case", MESSAGES, ids=[c["text"][:24] for c in MESSAGES])
+def test_every_label_given_has_evidence(scorer, case):
+    a = scorer.score(case["text"])
+    assert {ev.label for ev in a.evidence} == set(a.labels)
+
+
 @pytest.mark.parametrize("case", EVIDENCE, ids=[c["text"][:24] for c in EVIDENCE])
 def test_evidence_points_into_the_original_text(scorer, case):
     a = scorer.score(case["text"])

@@ -8,15 +8,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 
 from .labels import LABEL_INFO, LABELS
 from .model import ModelFormatError
 from .normalize import Normalized, normalize
+from .platforms import PLATFORMS
 from .results import Assessment, Evidence
 from .rules import RuleError, load_rules
 from .scorer import Scorer, default_scorer
+from .thread import Conversation, ThreadAssessment
 
 try:
     __version__ = metadata.version("redflag")
@@ -26,24 +28,40 @@ except metadata.PackageNotFoundError:  # running from a source tree
 __all__ = [
     "LABELS",
     "LABEL_INFO",
+    "PLATFORMS",
     "Assessment",
+    "Conversation",
     "Evidence",
     "ModelFormatError",
     "Normalized",
     "RuleError",
     "Scorer",
+    "ThreadAssessment",
     "__version__",
     "load_rules",
     "normalize",
     "score",
     "score_frame",
+    "score_thread",
     "train",
 ]
 
 
-def score(text: str, *, allow: Sequence[str] = (), explain: bool = True, mask_pii: bool = False) -> Assessment:
+def score(
+    text: str,
+    *,
+    allow: Sequence[str] = (),
+    explain: bool = True,
+    mask_pii: bool = False,
+    platform: str = "generic",
+) -> Assessment:
     """Assess one message with the default model (loaded once per process)."""
-    return default_scorer().score(text, allow=allow, explain=explain, mask_pii=mask_pii)
+    return default_scorer().score(text, allow=allow, explain=explain, mask_pii=mask_pii, platform=platform)
+
+
+def score_thread(messages: Iterable[str], *, platform: str = "generic", allow: Sequence[str] = ()) -> ThreadAssessment:
+    """Assess a conversation, message by message and as a whole, with the default model."""
+    return default_scorer().score_thread(messages, platform=platform, allow=allow)
 
 
 def train(examples, **kwargs):  # type: ignore[no-untyped-def]

@@ -39,6 +39,8 @@ class Assessment:
     advice: dict[str, str] = field(default_factory=dict)
     normalization: tuple[str, ...] = ()
     truncated: bool = False
+    #: The platform profile whose rule on outside contact was applied (see redflag.platforms).
+    platform: str = "generic"
 
     @property
     def flagged(self) -> bool:

@@ -158,6 +158,10 @@ class RuleSet:
                 found[name] = m.span()
         return found
 
+    def is_negated(self, text: str, start: int, end: int) -> bool:
+        """Whether a refusal (``NEG``) follows ``text[start:end]`` within its sentence."""
+        return self._negated(text, start, end)
+
     def _negated(self, text: str, start: int, end: int) -> bool:
         stop = _SENTENCE_END.search(text, end, min(len(text), end + _NEG_WINDOW))
         window_end = stop.start() if stop else min(len(text), end + _NEG_WINDOW)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -15,8 +16,10 @@ from .features import Analysis, Analyzer, char_view
 from .labels import LABEL_INFO
 from .model import LinearModel, ModelFormatError
 from .pii import mask_assessment
+from .platforms import Platform, get_platform
 from .results import Assessment, Evidence, Level
 from .rules import load_rules
+from .thread import DEFAULT_WINDOW, Conversation, ThreadAssessment
 
 __all__ = ["DEFAULT_MAX_CHARS", "Scorer", "level_for"]
 
@@ -29,6 +32,8 @@ _FUNCTION_WORD = regex.compile(r"[\p{Hiragana}\p{P}\p{S}\s]+|[a-z]{1,2}")
 # Digits are folded to 0 and spaces kept in n-grams; neither makes sense shown alone.
 _PUNCT = regex.compile(r"[\p{P}\p{S}\s0#]")
 _LEVELS: tuple[tuple[float, Level], ...] = ((0.85, "high"), (0.6, "medium"))
+# Hits of these detectors mean the message carries contact details (for profiles that treat them apart).
+_CONTACT_DETECTORS = frozenset({"phone_jp", "email", "line_id"})
 
 
 def level_for(labels: Sequence[str], scores: dict[str, float]) -> Level:
@@ -94,40 +99,160 @@ class Scorer:
         return self.analyzer.analyze(text[: self.max_chars] if truncated else text, allow=allow), truncated
 
     def score(
-        self, text: str, *, allow: Sequence[str] = (), explain: bool = True, mask_pii: bool = False
+        self,
+        text: str,
+        *,
+        allow: Sequence[str] = (),
+        explain: bool = True,
+        mask_pii: bool = False,
+        platform: str | Platform = "generic",
     ) -> Assessment:
         """Assess one message.
 
         ``allow`` lists words that are the job's subject (e.g. LINEスタンプ); ``mask_pii`` replaces
-        phone numbers, e-mail addresses and chat IDs quoted in the evidence with placeholders.
+        phone numbers, e-mail addresses, chat IDs and addresses quoted in the evidence with
+        placeholders; ``platform`` picks the rule on outside contact (see :mod:`redflag.platforms`).
         """
-        a, _ = self.score_with_analysis(text, allow=allow, explain=explain)
+        a, _ = self.score_with_analysis(text, allow=allow, explain=explain, platform=platform)
         return mask_assessment(a) if mask_pii else a
 
     def score_with_analysis(
-        self, text: str, *, allow: Sequence[str] = (), explain: bool = True
+        self,
+        text: str,
+        *,
+        allow: Sequence[str] = (),
+        explain: bool = True,
+        platform: str | Platform = "generic",
+        stated: Collection[str] = (),
     ) -> tuple[Assessment, Analysis]:
-        """The assessment and the analysis it came from (normalized text, tokens, all hits)."""
+        """The assessment and the analysis it came from (normalized text, tokens, all hits).
+
+        ``stated`` names platform conditions (``escrow_funded``, ...) stated earlier in the same
+        conversation; :meth:`score_thread` passes them on from message to message.
+        """
+        profile = get_platform(platform)
         analysis, truncated = self.analyze(text, allow=allow)
-        probs = self.model.combine(self.model.proba_one(analysis.features), analysis.anchored)
-        return self._assess(analysis, probs, truncated, explain), analysis
+        raw = self.model.proba_one(analysis.features)
+        raw, check = self._apply_platform(analysis, raw, profile, allow, stated)
+        probs = self.model.combine(raw, analysis.anchored)
+        return self._assess(analysis, probs, truncated, explain, check, profile.name), analysis
 
     def score_many(
-        self, texts: Iterable[str], *, allow: Sequence[str] = (), explain: bool = True, mask_pii: bool = False
+        self,
+        texts: Iterable[str],
+        *,
+        allow: Sequence[str] = (),
+        explain: bool = True,
+        mask_pii: bool = False,
+        platform: str | Platform = "generic",
     ) -> list[Assessment]:
         """Assess many messages in one matrix product; same results as :meth:`score`."""
+        profile = get_platform(platform)
         done = [self.analyze(t, allow=allow) for t in texts]
         probs = self.model.proba([a.features for a, _ in done])
-        out = [self._assess(a, self.model.combine(p, a.anchored), trunc, explain) for (a, trunc), p in zip(done, probs)]
+        out = []
+        for (a, trunc), p in zip(done, probs):
+            p, check = self._apply_platform(a, p, profile, allow)
+            out.append(self._assess(a, self.model.combine(p, a.anchored), trunc, explain, check, profile.name))
         return [mask_assessment(a) for a in out] if mask_pii else out
 
-    def _assess(self, analysis: Analysis, probs: np.ndarray, truncated: bool, explain: bool) -> Assessment:
+    def conversation(
+        self,
+        *,
+        platform: str | Platform = "generic",
+        allow: Sequence[str] = (),
+        window: int = DEFAULT_WINDOW,
+        explain: bool = True,
+    ) -> Conversation:
+        """A thread to feed message by message (:meth:`Conversation.add`), e.g. to warn before a reply."""
+        return Conversation(self, platform=platform, allow=allow, window=window, explain=explain)
+
+    def score_thread(
+        self,
+        messages: Iterable[str],
+        *,
+        platform: str | Platform = "generic",
+        allow: Sequence[str] = (),
+        window: int = DEFAULT_WINDOW,
+        explain: bool = True,
+    ) -> ThreadAssessment:
+        """Score a conversation in order: each message, plus the thread as a whole.
+
+        See :mod:`redflag.thread`: conditions stated earlier count for later messages, the last
+        ``window`` messages are also read together, and escalation across labels raises the level.
+
+        >>> t = Scorer.load().score_thread(["LINEはお使いですか？", "仮払い前ですが先に作業を始めてください"])
+        >>> t.escalating, [a.labels for a in t.messages]
+        (True, [('off_platform',), ('escrow_bypass',)])
+        """
+        conv = self.conversation(platform=platform, allow=allow, window=window, explain=explain)
+        return conv.extend(messages)
+
+    # ------------------------------------------------------------------ platform profiles
+
+    def _apply_platform(
+        self,
+        analysis: Analysis,
+        probs: np.ndarray,
+        profile: Platform,
+        allow: Sequence[str],
+        stated: Collection[str] = (),
+    ) -> tuple[np.ndarray, PlatformCheck | None]:
+        """Apply a platform's rule on outside contact to the ``off_platform`` probability.
+
+        ``stated`` names conditions stated earlier in the same conversation. See
+        :mod:`redflag.platforms` for the two counterfactual questions asked of the model.
+        """
+        if "off_platform" not in self.model.labels:
+            return probs, None
+        n = analysis.normalized
+        found = profile.found(n.text, self.rules.is_negated)
+        if not found and not analysis.context and not stated:
+            return probs, None  # nothing stated: the profile has nothing to add
+        contact_details = any(
+            not h.negated and (h.label == "contact_request" or h.rule.detector in _CONTACT_DETECTORS)
+            for h in analysis.hits
+        )
+        earlier = frozenset(stated) - set(found)
+        allowed = profile.allows({*found, *earlier}, contact_details)
+        check = PlatformCheck(profile, found, contact_details, allowed, earlier)
+        i = self.model.labels.index("off_platform")
+        probs = probs.copy()
+        if allowed:
+            statements = "".join(
+                profile.conditions[name].statement
+                for name in self.rules.context
+                if name not in analysis.context and name in profile.conditions
+            )
+            if statements:
+                alt, _ = self.analyze(statements + n.original, allow=allow)
+                probs[i] = min(probs[i], self.model.proba_one(alt.features)[i])
+        elif found or analysis.context:
+            spans = [n.original_span(s, e) for s, e in (*found.values(), *analysis.context.values())]
+            chars = list(n.original)
+            for s, e in spans:
+                chars[s:e] = "\u3000" * (e - s)  # ideographic spaces keep every other offset in place
+            alt, _ = self.analyze("".join(chars), allow=allow)
+            probs[i] = max(probs[i], self.model.proba_one(alt.features)[i])
+        return probs, check
+
+    def _assess(
+        self,
+        analysis: Analysis,
+        probs: np.ndarray,
+        truncated: bool,
+        explain: bool,
+        check: PlatformCheck | None = None,
+        platform_name: str = "generic",
+    ) -> Assessment:
         labels_all = self.model.labels
         scores = {label: _round(float(p)) for label, p in zip(labels_all, probs)}
         decided = tuple(label for label, p, t in zip(labels_all, probs, self._thresholds) if p >= t)
         risk = max(scores.values()) if scores else 0.0
-        evidence = self._evidence(analysis, decided) if explain and decided else ()
+        evidence = self._evidence(analysis, decided, check) if explain and decided else ()
         advice = {label: LABEL_INFO[label].advice_ja for label in decided if label in LABEL_INFO}
+        if check is not None and "off_platform" in advice and check.platform.advice_ja:
+            advice["off_platform"] = check.platform.advice_ja
         return Assessment(
             labels=decided,
             scores=scores,
@@ -137,11 +262,14 @@ class Scorer:
             advice=advice,
             normalization=analysis.normalized.steps,
             truncated=truncated,
+            platform=check.platform.name if check is not None else platform_name,
         )
 
     # ------------------------------------------------------------------ evidence
 
-    def _evidence(self, analysis: Analysis, labels: Sequence[str]) -> tuple[Evidence, ...]:
+    def _evidence(
+        self, analysis: Analysis, labels: Sequence[str], check: PlatformCheck | None = None
+    ) -> tuple[Evidence, ...]:
         n = analysis.normalized
         out: list[Evidence] = []
         for label in labels:
@@ -152,15 +280,23 @@ class Scorer:
                 s, e = n.original_span(hit.start, hit.end)
                 covered.append((hit.start, hit.end))
                 out.append(Evidence(label, hit.rule.id, s, e, n.original[s:e], hit.rule.reason_ja, hit.rule.reason_en))
-            if label == "off_platform":
-                out.extend(_context_evidence(analysis, set(self.rules.context)))
-                covered.extend(analysis.context.values())
-            out.extend(self._model_evidence(analysis, label, covered))
+            if label == "off_platform" and check is not None:
+                out.extend(_context_evidence(analysis, check))
+                covered.extend(check.found.values())
+            words = self._model_evidence(analysis, label, covered)
+            if not words and not any(ev.label == label for ev in out):
+                words = self._model_evidence(analysis, label, covered, strict=False)
+            out.extend(words)
         out.sort(key=lambda ev: (ev.start, ev.end, ev.label, ev.rule))
         return tuple(out)
 
-    def _model_evidence(self, analysis: Analysis, label: str, covered: list[tuple[int, int]]) -> list[Evidence]:
-        """The words the model weighed most toward ``label``, located in the message."""
+    def _model_evidence(
+        self, analysis: Analysis, label: str, covered: list[tuple[int, int]], *, strict: bool = True
+    ) -> list[Evidence]:
+        """The words the model weighed most toward ``label``, located in the message.
+
+        Words of particles and kana only (``strict``) are left out, unless nothing else would be shown.
+        """
         n = analysis.normalized
         found: list[Evidence] = []
         view: str | None = None
@@ -169,7 +305,8 @@ class Scorer:
                 break
             kind, _, value = feature.partition(":")
             span: tuple[int, int] | None = None
-            if kind == "w" and len(value) > 1 and not value.startswith("#") and not _FUNCTION_WORD.fullmatch(value):
+            function = strict and _FUNCTION_WORD.fullmatch(value) is not None
+            if kind == "w" and len(value) > 1 and not value.startswith("#") and not function:
                 span = next(((s, e) for tok, s, e in analysis.tokens if tok == value), None)
             elif kind == "b":
                 first, _, second = value.partition(" ")
@@ -184,7 +321,7 @@ class Scorer:
                     ),
                     None,
                 )
-            elif kind == "c" and len(value) >= 3 and not _PUNCT.search(value) and not _FUNCTION_WORD.fullmatch(value):
+            elif kind == "c" and len(value) >= 3 and not _PUNCT.search(value) and not function:
                 view = view if view is not None else char_view(n.text)
                 start = view.find(value)
                 span = (start, start + len(value)) if start >= 0 else None
@@ -206,31 +343,53 @@ class Scorer:
         return found
 
 
-# What a person is told when a move outside is flagged although part of the condition is there.
-_CONTEXT_REASONS = {
-    "escrow_funded": (
-        "仮払い済みとありますが、外部連絡申請の承認は書かれていません（外部への移行には両方が必要です）",
-        "Escrow is stated as funded, but no approved outside-contact application is (both are needed)",
-    ),
-    "contact_approved": (
-        "外部連絡申請の承認はありますが、仮払いの完了が書かれていません（外部への移行には両方が必要です）",
-        "The outside-contact application is stated as approved, but funded escrow is not (both are needed)",
-    ),
-}
-_CONTEXT_BOTH = (
-    "仮払いと外部連絡申請の承認はどちらも書かれていますが、ほかの表現から外部への誘導と判断しました",
-    "Both escrow and approval are stated, but other phrases still point to a move outside",
-)
+@dataclass(frozen=True)
+class PlatformCheck:
+    """What a platform profile found in a message: stated conditions and whether they allow a move."""
+
+    platform: Platform
+    #: Conditions stated in this message, with their spans in the normalized text.
+    found: dict[str, tuple[int, int]]
+    contact_details: bool
+    allowed: bool
+    #: Conditions stated in earlier messages of the same conversation (not in this one).
+    earlier: frozenset[str] = frozenset()
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        have = {*self.found, *self.earlier}
+        return tuple(c for c in self.platform.required(self.contact_details) if c not in have)
 
 
-def _context_evidence(analysis: Analysis, names: set[str]) -> list[Evidence]:
-    """For a flagged move outside: which part of the escrow + approval condition was found, and what is missing."""
+def _context_evidence(analysis: Analysis, check: PlatformCheck) -> list[Evidence]:
+    """For a flagged move outside: which conditions were stated, and what the platform still needs."""
     n = analysis.normalized
-    out = []
-    for name, (start, end) in analysis.context.items():
-        ja, en = _CONTEXT_BOTH if set(analysis.context) >= names else _CONTEXT_REASONS.get(name, _CONTEXT_BOTH)
+    profile = check.platform
+    if profile.outside_contact == "never":
+        tail_ja = f"が、{profile.display}ではどの段階でもサイト外での連絡は禁止されています"
+        tail_en = f", but {profile.name} forbids outside contact at every stage"
+    elif check.missing:
+        conds = [profile.conditions[c] for c in check.missing]
+        tail_ja = "が、" + "と".join(c.missing_ja for c in conds) + "は書かれていません（外部への移行には必要です）"
+        tail_en = ", but " + " and ".join(c.missing_en for c in conds) + " is not (it is needed for a move outside)"
+    else:
+        tail_ja = "が、ほかの表現から外部への誘導と判断しました"
+        tail_en = ", but other phrases still point to a move outside"
+    out: list[Evidence] = []
+    required = set(profile.required(check.contact_details))
+    # The profile's own conditions first, so that where two patterns match the same words
+    # (外部連絡申請 and サービス外連絡申請) the one this platform asks for is the one shown.
+    taken: list[tuple[int, int]] = []
+    for name, (start, end) in sorted(check.found.items(), key=lambda kv: (kv[0] not in required, kv[1])):
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        cond = profile.conditions[name]
         s, e = n.original_span(start, end)
-        out.append(Evidence("off_platform", f"context.{name}", s, e, n.original[s:e], ja, en))
+        out.append(
+            Evidence("off_platform", f"context.{name}", s, e, n.original[s:e], cond.found_ja + tail_ja, cond.found_en + tail_en)
+        )
+    out.sort(key=lambda ev: ev.start)
     return out
 
 
