@@ -104,8 +104,11 @@ def test_pickle_is_never_loaded(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.joblib"
     path.write_bytes(pickle.dumps(_Boom()))
-    with pytest.raises(ModelFormatError, match="pickle/joblib files are never loaded"):
+    with pytest.raises(ModelFormatError, match="no recorded SHA-256"):
         Scorer.load(path)
+    # Even when trusted, the file is read as plain arrays: a pickle is refused, never run.
+    with pytest.raises(ModelFormatError, match="pickle/joblib files are never loaded"):
+        Scorer.load(path, trust=True)
     assert not (tmp_path / "PWNED").exists()
 
 
@@ -137,3 +140,39 @@ def test_training_needs_two_groups():
     examples = [Example("LINEで連絡ください", ("off_platform",), group="g"), Example("納品しました", (), group="g")]
     with pytest.raises(ValueError, match="at least 2 groups"):
         train(examples)
+
+
+def test_a_model_by_path_needs_its_recorded_hash_or_trust(small, tmp_path):
+    _, result = small
+    path = tmp_path / "m.npz"
+    digest = result.model.save(path)
+    side = tmp_path / "m.npz.sha256"
+    assert side.read_text(encoding="ascii").split() == [digest, "m.npz"]
+    assert Scorer.load(path).labels == result.model.labels  # the recorded hash matches
+
+    data = bytearray(path.read_bytes())
+    data[-30] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="does not match the recorded"):
+        Scorer.load(path)
+    with pytest.raises(ModelFormatError, match="does not match the recorded"):
+        Scorer.load(path, trust=True)  # trust does not excuse a file that differs from its record
+
+    bare = tmp_path / "bare.npz"
+    result.model.save(bare, record=False)
+    assert not (tmp_path / "bare.npz.sha256").exists()
+    with pytest.raises(ModelFormatError, match=r"no recorded SHA-256 .*trust=True \(--trust-model\)"):
+        Scorer.load(bare)
+    assert Scorer.load(bare, trust=True).labels == result.model.labels
+    assert Scorer.load(bare, sha256=digest).labels == result.model.labels
+
+
+def test_cli_refuses_an_unrecorded_model_without_trust_model(small, tmp_path, capsys):
+    from redflag.cli.main import main
+
+    _, result = small
+    bare = tmp_path / "bare.npz"
+    result.model.save(bare, record=False)
+    assert main(["explain", "LINEで連絡ください", "--model", str(bare)]) == 2
+    assert "--trust-model" in capsys.readouterr().err
+    assert main(["explain", "LINEで連絡ください", "--model", str(bare), "--trust-model"]) == 0

@@ -47,3 +47,18 @@ def test_tokenizer_pickles_without_its_tagger():
     clone = pickle.loads(pickle.dumps(t))
     assert clone.args == t.args
     assert clone.tokens("チャットワークで") == t.tokens("チャットワークで")
+
+
+def test_long_texts_are_parsed_in_pieces_with_exact_offsets():
+    from redflag.tokenize import SEGMENT, Tokenizer, _segments
+
+    text = ("仮払い後に作業を始めます。LINEはお使いですか？" * 400) + "x" * (SEGMENT * 2) + "最後の文です。"
+    pieces = _segments(text)
+    assert "".join(p for _, p in pieces) == text
+    assert all(len(p) <= SEGMENT for _, p in pieces)
+    assert [off for off, _ in pieces] == sorted(off for off, _ in pieces)
+    toks = Tokenizer().tokens_with_offsets(text)
+    assert all(text[s:e] == tok for tok, s, e in toks)
+    assert [s for _, s, _ in toks] == sorted(s for _, s, _ in toks)
+    short = "今後はLINEでお願いします。"
+    assert _segments(short) == [(0, short)]

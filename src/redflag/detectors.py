@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import regex
 
-__all__ = ["DETECTORS", "Span"]
+__all__ = ["DETECTORS", "Span", "address_jp"]
 
 Span = tuple[int, int]
 Detector = Callable[[str], Iterator[Span]]
@@ -92,6 +92,40 @@ def url(text: str) -> Iterator[Span]:
     for span, outside in _urls(text):
         if not outside:
             yield span
+
+
+_PREFECTURES = (
+    "北海道|東京都|京都府|大阪府|青森県|岩手県|宮城県|秋田県|山形県|福島県|茨城県|栃木県|群馬県|埼玉県|千葉県|"
+    "神奈川県|新潟県|富山県|石川県|福井県|山梨県|長野県|岐阜県|静岡県|愛知県|三重県|滋賀県|兵庫県|奈良県|"
+    "和歌山県|鳥取県|島根県|岡山県|広島県|山口県|徳島県|香川県|愛媛県|高知県|福岡県|佐賀県|長崎県|熊本県|"
+    "大分県|宮崎県|鹿児島県|沖縄県"
+)
+_NUM = r"[0-9０-９一二三四五六七八九十〇]+"
+_DASH = r"[-‐‑–—−ー－]"
+# A street address: a prefecture or a municipality (…市/区/町/村/郡), a few place-name characters,
+# then the block numbers (1丁目2番3号, 1-2-3) that make it a person's address rather than a place.
+_ADDRESS = regex.compile(
+    rf"(?:〒\s?\d{{3}}-\d{{4}}\s?)?"
+    rf"(?:(?:{_PREFECTURES})[\p{{Han}}\p{{Katakana}}\p{{Hiragana}}ー]{{1,20}}?|\p{{Han}}{{1,6}}[市区郡][\p{{Han}}\p{{Katakana}}\p{{Hiragana}}ー]{{0,12}}?)"
+    rf"{_NUM}(?:丁目|-)\s?{_NUM}(?:(?:番地?|-)\s?{_NUM}(?:号)?|番地?)?"
+)
+# A postal code alone: 〒123-4567 or 郵便番号 123-4567.
+_POSTAL = regex.compile(rf"(?:〒|郵便番号\s?:?\s?)\d{{3}}{_DASH}\d{{4}}(?!\d)")
+
+
+def address_jp(text: str) -> Iterator[Span]:
+    """Japanese street addresses (東京都渋谷区道玄坂1丁目2-3, 〒150-0043 …) and postal codes.
+
+    Run it on lightly normalized text (NFKC): the full normalization joins digits across dashes
+    (for phone numbers), which erases the 1-2-3 that marks an address.
+    """
+    taken: list[Span] = []
+    for pattern in (_ADDRESS, _POSTAL):
+        for m in pattern.finditer(text):
+            s, e = m.span()
+            if not any(a < e and s < b for a, b in taken):
+                taken.append((s, e))
+                yield s, e
 
 
 DETECTORS: dict[str, Detector] = {

@@ -11,6 +11,7 @@ Feature names carry a namespace prefix:
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -100,7 +101,8 @@ class Analyzer:
             if cfg.word_bigrams:
                 feats.extend(f"b:{a} {b}" for a, b in pairwise(words))
         else:
-            inside = [any(s <= t[1] < e for s, e in scopes) for t in tokens]
+            flags = _inside(len(text), scopes)
+            inside = [bool(flags[t[1]]) if t[1] < len(flags) else False for t in tokens]
             feats = [("xw:" if x else "w:") + w for w, x in zip(words, inside)]
             if cfg.word_bigrams:
                 feats.extend(
@@ -113,10 +115,8 @@ class Analyzer:
                 if not scopes:
                     feats.extend("c:" + flat[i : i + k] for i in range(len(flat) - k + 1))
                 else:
-                    feats.extend(
-                        ("xc:" if any(s <= i < e for s, e in scopes) else "c:") + flat[i : i + k]
-                        for i in range(len(flat) - k + 1)
-                    )
+                    flags = _inside(len(flat), scopes)
+                    feats.extend(("xc:" if flags[i] else "c:") + flat[i : i + k] for i in range(len(flat) - k + 1))
         if cfg.rule_features:
             feats.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
         return feats
@@ -126,18 +126,29 @@ _SENTENCE_END = regex.compile(r"[。!?！？\n]")
 
 
 def _negated_sentences(text: str, hits: Sequence[Hit]) -> list[tuple[int, int]]:
-    """The sentences that hold a negated hit."""
-    out: list[tuple[int, int]] = []
+    """The sentences that hold a negated hit, in order, each once (linear in the text)."""
+    if not any(h.negated for h in hits):
+        return []
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    out: dict[tuple[int, int], None] = {}
     for h in hits:
         if not h.negated:
             continue
-        before = [m.end() for m in _SENTENCE_END.finditer(text, 0, h.start)]
-        start = before[-1] if before else 0
-        after = _SENTENCE_END.search(text, h.end)
-        span = (start, after.end() if after else len(text))
-        if span not in out:
-            out.append(span)
-    return out
+        # The sentence starts after the last end at or before the hit, and runs to the next end after it.
+        k = bisect.bisect_right(ends, h.start)
+        start = ends[k - 1] if k else 0
+        # ... and runs to the end of the first sentence mark at or after the hit's end.
+        j = bisect.bisect_right(ends, h.end)
+        out[(start, ends[j] if j < len(ends) else len(text))] = None
+    return sorted(out)
+
+
+def _inside(n: int, scopes: Sequence[tuple[int, int]]) -> bytearray:
+    """A flag per position of a text of length ``n``: 1 inside some scope."""
+    flags = bytearray(n)
+    for s, e in scopes:
+        flags[s:e] = b"\x01" * (min(e, n) - s) if s < n else b""
+    return flags
 
 
 def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:

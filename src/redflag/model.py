@@ -29,7 +29,15 @@ from scipy import sparse
 from .features import FeatureConfig
 from .labels import LABELS
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "LinearModel", "ModelFormatError", "sha256_file"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "LinearModel",
+    "ModelFormatError",
+    "read_recorded_hash",
+    "recorded_hash_path",
+    "sha256_file",
+]
 
 FORMAT = "redflag-model"
 FORMAT_VERSION = 1
@@ -37,6 +45,23 @@ FORMAT_VERSION = 1
 
 class ModelFormatError(ValueError):
     """A file is not a redflag model, is damaged, or does not match its recorded hash."""
+
+
+def recorded_hash_path(path: str | Path) -> Path:
+    """Where the SHA-256 recorded when a model file was written is kept: ``PATH.sha256``."""
+    p = Path(path)
+    return p.with_name(p.name + ".sha256")
+
+
+def read_recorded_hash(path: str | Path) -> str | None:
+    """The SHA-256 recorded beside a model file, or None when there is none."""
+    side = recorded_hash_path(path)
+    if not side.is_file():
+        return None
+    words = side.read_text(encoding="ascii", errors="replace").split()
+    if not words or len(words[0]) != 64:
+        raise ModelFormatError(f"{side}: not a SHA-256 record (expected 64 hex digits, then the file name)")
+    return words[0].lower()
 
 
 def sha256_file(path: str | Path) -> str:
@@ -144,8 +169,12 @@ class LinearModel:
 
     # ----------------------------------------------------------- files
 
-    def save(self, path: str | Path) -> str:
-        """Write the model; returns the SHA-256 of the file written."""
+    def save(self, path: str | Path, *, record: bool = True) -> str:
+        """Write the model; returns the SHA-256 of the file written.
+
+        With ``record`` the hash is also written beside it (``PATH.sha256``), which is what lets
+        :meth:`redflag.Scorer.load` open the file later without ``trust=True``.
+        """
         header = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -174,7 +203,10 @@ class LinearModel:
                 np.lib.format.write_array(member, np.ascontiguousarray(arr), allow_pickle=False)
                 zf.writestr(info, member.getvalue())
         Path(path).write_bytes(buf.getvalue())
-        return sha256_file(path)
+        digest = sha256_file(path)
+        if record:
+            recorded_hash_path(path).write_text(f"{digest}  {Path(path).name}\n", encoding="ascii")
+        return digest
 
     @classmethod
     def load(cls, path: str | Path, *, sha256: str | None = None) -> LinearModel:

@@ -14,7 +14,7 @@ import regex
 
 from .features import Analysis, Analyzer, char_view
 from .labels import LABEL_INFO
-from .model import LinearModel, ModelFormatError
+from .model import LinearModel, ModelFormatError, read_recorded_hash, recorded_hash_path
 from .pii import mask_assessment
 from .platforms import Platform, get_platform
 from .results import Assessment, Evidence, Level
@@ -71,12 +71,22 @@ class Scorer:
         self._thresholds = np.array([model.thresholds[label] for label in model.labels])
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, sha256: str | None = None, **kwargs: int) -> Scorer:
+    def load(
+        cls, path: str | Path | None = None, *, sha256: str | None = None, trust: bool = False, **kwargs: int
+    ) -> Scorer:
         """Load a model file; ``None`` loads the default model shipped with redflag.
 
-        The shipped model is checked against the SHA-256 recorded when it was built. A model
-        file is a pickle-free archive (see :mod:`redflag.model`); pass ``sha256`` to also
-        require that a given file is exactly the one you expect.
+        A model file is code in the eyes of a careful reader (it decides what gets flagged), so it
+        is opened only when its bytes are the ones someone vouched for:
+
+        * the shipped model: the SHA-256 recorded when it was built, checked on every load;
+        * a file by path: ``sha256`` if given; otherwise the hash recorded beside it when it was
+          written (``PATH.sha256``, written by ``redflag train`` and :meth:`LinearModel.save`);
+        * a file with neither: refused, unless ``trust=True`` (``--trust-model``) says you trust
+          where it came from.
+
+        Whatever the trust, the file is read as plain arrays (``numpy.load(allow_pickle=False)``):
+        pickle and joblib files are never unpickled.
         """
         if path is None:
             default, digest = _default_model_path()
@@ -84,6 +94,14 @@ class Scorer:
                 return cls(LinearModel.load(default, sha256=digest), **kwargs)
             except ModelFormatError as exc:
                 raise ModelFormatError(f"the default model shipped with redflag failed its check: {exc}") from exc
+        if sha256 is None:
+            sha256 = read_recorded_hash(path)
+            if sha256 is None and not trust and Path(path).is_file():
+                raise ModelFormatError(
+                    f"{path}: no recorded SHA-256 (expected {recorded_hash_path(path).name} beside it); "
+                    "pass sha256=... (--model-sha256 HEX) with the hash you expect, or trust=True "
+                    "(--trust-model) if you trust where this file came from"
+                )
         return cls(LinearModel.load(path, sha256=sha256), **kwargs)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..model import sha256_file
 from ..scorer import Scorer
 
 
@@ -12,7 +13,16 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
         "--model", metavar="PATH", help="model file written by `redflag train` (default: the shipped model)"
     )
     parser.add_argument("--model-sha256", metavar="HEX", help="refuse the model unless its SHA-256 is exactly this")
+    parser.add_argument(
+        "--trust-model",
+        action="store_true",
+        help="open a --model file that has no recorded SHA-256 (MODEL.sha256); only for files you trust",
+    )
 
 
 def load_scorer(args: argparse.Namespace) -> Scorer:
-    return Scorer.load(args.model, sha256=args.model_sha256)
+    scorer = Scorer.load(args.model, sha256=args.model_sha256, trust=getattr(args, "trust_model", False))
+    if args.model is not None and args.model_sha256 is None:
+        # Worker processes load the model again: pin them to the bytes this process accepted.
+        args.model_sha256 = sha256_file(args.model)
+    return scorer
