@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..model import sha256_file
+from ..platforms import PLATFORMS
 from ..scorer import Scorer
 
 
@@ -17,6 +18,15 @@ def add_model_argument(parser: argparse.ArgumentParser) -> None:
         "--trust-model",
         action="store_true",
         help="open a --model file that has no recorded SHA-256 (MODEL.sha256); only for files you trust",
+    )
+
+
+def add_platform_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platform",
+        choices=PLATFORMS,
+        default="generic",
+        help="whose rule on outside contact applies (default: generic, the annotation guide's rule)",
     )
 
 

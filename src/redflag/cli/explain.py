@@ -8,7 +8,7 @@ from typing import Any
 
 from ..labels import LABEL_INFO
 from ..scorer import Scorer
-from ._common import add_model_argument, load_scorer
+from ._common import add_model_argument, add_platform_argument, load_scorer
 
 
 def add_parser(sub: Any) -> None:
@@ -17,14 +17,17 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("text", metavar="TEXT")
     p.add_argument("--allow", action="append", default=[], metavar="WORD")
+    add_platform_argument(p)
     add_model_argument(p)
     p.set_defaults(func=run)
 
 
-def explain_text(scorer: Scorer, text: str, allow: list[str] | None = None) -> str:
+def explain_text(scorer: Scorer, text: str, allow: list[str] | None = None, platform: str = "generic") -> str:
     """The account `redflag explain` prints."""
-    a, analysis = scorer.score_with_analysis(text, allow=allow or ())
+    a, analysis = scorer.score_with_analysis(text, allow=allow or (), platform=platform)
     out = [f"level: {a.level}   risk: {a.risk:.2f}   labels: {', '.join(a.labels) or '(none: safe)'}"]
+    if platform != "generic":
+        out[0] += f"   platform: {platform}"
     out.append("scores: " + "  ".join(f"{k}={v:.2f}" for k, v in a.scores.items()))
     if a.normalization:
         out.append(f"normalized ({', '.join(a.normalization)}): {analysis.normalized.text}")
@@ -66,5 +69,5 @@ def _highlight(text: str, spans: list[tuple[int, int]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
-    print(explain_text(load_scorer(args), text, args.allow))
+    print(explain_text(load_scorer(args), text, args.allow, args.platform))
     return 0
