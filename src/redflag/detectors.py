@@ -24,6 +24,8 @@ _DIGIT = regex.compile(r"\d")
 
 def phone_jp(text: str) -> Iterator[Span]:
     """Japanese phone numbers: 090-1234-5678, 03-1234-5678, 0120-123-456, +81 90 …"""
+    if "0" not in text and "+81" not in text:  # every match starts with 0 or +81
+        return
     for m in _PHONE.finditer(text):
         digits = "".join(_DIGIT.findall(m.group()))
         international = m.group().startswith("+81")
@@ -39,6 +41,8 @@ _EMAIL = regex.compile(
 
 def email(text: str) -> Iterator[Span]:
     """E-mail addresses, also spelled-out ones once normalization has turned アットマーク into @."""
+    if "@" not in text:
+        return
     for m in _EMAIL.finditer(text):
         yield m.span()
 
@@ -53,6 +57,8 @@ _CHAT_ID = regex.compile(
 
 def line_id(text: str) -> Iterator[Span]:
     """LINE / chat-app IDs and add-friend links: ``LINE ID: abc``, ``@handle``, lin.ee/…"""
+    if "id" not in text and "ｉｄ" not in text and "@" not in text and "/" not in text:  # each alternative needs one
+        return
     for m in _CHAT_ID.finditer(text):
         yield m.span()
 
@@ -71,6 +77,8 @@ _BARE_OUTSIDE = regex.compile(
 
 
 def _urls(text: str) -> Iterator[tuple[Span, bool]]:
+    if "/" not in text and "www." not in text:  # a scheme or a bare host's path has "/"
+        return
     taken: list[Span] = []
     for m in _URL.finditer(text):
         taken.append(m.span())

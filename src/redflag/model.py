@@ -18,6 +18,7 @@ import io
 import json
 import math
 import zipfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -98,12 +99,9 @@ class LinearModel:
 
     def vector(self, features: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Indices and l2-normalized sublinear tf-idf weights of one message's features."""
-        counts: dict[int, int] = {}
-        vocab = self.vocabulary
-        for f in features:
-            i = vocab.get(f)
-            if i is not None:
-                counts[i] = counts.get(i, 0) + 1
+        # Counter counts in C; unknown features all land on the key None, dropped after.
+        counts = Counter(map(self.vocabulary.get, features))
+        counts.pop(None, None)  # type: ignore[call-overload]
         if not counts:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))

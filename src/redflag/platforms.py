@@ -36,7 +36,7 @@ from typing import Literal
 
 import regex
 
-from .rules import REGEX_TIMEOUT, RuleError
+from .rules import REGEX_TIMEOUT, RuleError, timeout_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,7 +64,7 @@ class Condition:
 
     def search(self, text: str) -> tuple[int, int] | None:
         try:
-            m = self.pattern.search(text, timeout=REGEX_TIMEOUT)
+            m = self.pattern.search(text, timeout=timeout_for(text))
         except TimeoutError:  # like a rule: skipped and logged, never a hang
             log.warning("platform condition %s timed out after %ss and was skipped", self.name, REGEX_TIMEOUT)
             return None

@@ -27,12 +27,21 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Hit", "Rule", "RuleError", "RuleSet", "default_rules_text", "load_rules"]
+__all__ = ["Hit", "Rule", "RuleError", "RuleSet", "default_rules_text", "load_rules", "timeout_for"]
 
 log = logging.getLogger(__name__)
 
 #: Seconds one rule may spend on one text before it is skipped (and logged).
 REGEX_TIMEOUT = 1.0
+#: Texts up to this many characters are matched without the timer: every shipped pattern is
+#: tested to run in linear time on adversarial input (tests/test_rules.py), and on a short chat
+#: message arming the timer costs several times more than the match itself.
+TIMEOUT_FROM = 512
+
+
+def timeout_for(text: str) -> float | None:
+    """The regex timeout to use on ``text``: none for short texts, REGEX_TIMEOUT for long ones."""
+    return REGEX_TIMEOUT if len(text) > TIMEOUT_FROM else None
 # How far after a hit a refusal still refers to it; the sentence end stops it earlier.
 _NEG_WINDOW = 30
 _SENTENCE_END = regex.compile(r"[。!?！？\n]")
@@ -83,7 +92,7 @@ class Rule:
         if self.detector is not None:
             return list(DETECTORS[self.detector](text))
         try:
-            return [m.span() for m in self._compiled.finditer(text, timeout=REGEX_TIMEOUT) if m.end() > m.start()]
+            return [m.span() for m in self._compiled.finditer(text, timeout=timeout_for(text)) if m.end() > m.start()]
         except TimeoutError:
             log.warning("rule %s timed out on a text of %d characters and was skipped", self.id, len(text))
             return []
@@ -134,6 +143,14 @@ class RuleSet:
             raise RuleError(f"duplicate rule ids: {dupes}")
         self.by_id: dict[str, Rule] = {r.id: r for r in self.rules}
         self._negation = regex.compile(negation)
+        # One search over every pattern at once tells whether any of them can match. Most
+        # messages match none, and one search costs about what the separate ones do without
+        # their per-call overhead. Patterns that cannot be joined (e.g. duplicate group names)
+        # just go without it.
+        self._patterned = tuple(r for r in self.rules if r._compiled is not None)
+        self._detected = tuple(r for r in self.rules if r._compiled is None)
+        self._any_pattern = _union([r._compiled.pattern for r in self._patterned], regex.V0)
+        self._any_anchor = _union([p.pattern for p in self.anchors.values()], 0)
         self.source = source
         self.digest = digest
 
@@ -147,13 +164,15 @@ class RuleSet:
         """Labels whose vocabulary occurs in ``text`` (normalized); all labels if none is defined."""
         if not self.anchors:
             return frozenset(LABELS)
-        return frozenset(label for label, p in self.anchors.items() if p.search(text, timeout=REGEX_TIMEOUT))
+        if self._any_anchor is not None and _search(self._any_anchor, text, "anchors") is None:
+            return frozenset()
+        return frozenset(label for label, p in self.anchors.items() if _search(p, text, f"anchor {label}"))
 
     def context_found(self, text: str) -> dict[str, tuple[int, int]]:
         """Context statements found in ``text`` (normalized), with the span of the first of each."""
         found = {}
         for name, p in self.context.items():
-            m = p.search(text, timeout=REGEX_TIMEOUT)
+            m = _search(p, text, f"context {name}")
             if m is not None and not self._negated(text, m.start(), m.end()):
                 found[name] = m.span()
         return found
@@ -175,14 +194,35 @@ class RuleSet:
         """
         allowed = list(allow)
         hits: list[Hit] = []
-        for rule in self.rules:
+        rules: Iterable[Rule] = self.rules
+        if self._any_pattern is not None and _search(self._any_pattern, text, "rules") is None:
+            rules = self._detected
+        for rule in rules:
             for s, e in rule.spans(text):
-                if any(a <= s and e <= b for a, b in allowed):
+                if allowed and any(a <= s and e <= b for a, b in allowed):
                     continue
                 negated = rule.negatable and self._negated(text, s if rule.negate_within else e, e)
                 hits.append(Hit(rule, s, e, negated))
         hits.sort(key=lambda h: (h.start, h.end, h.rule.id))
         return hits
+
+
+def _union(patterns: list[str], flags: int) -> regex.Pattern[str] | None:
+    """One pattern that matches wherever any of ``patterns`` does (None if they cannot be joined)."""
+    if not patterns:
+        return None
+    try:
+        return regex.compile("|".join(f"(?:{p})" for p in patterns), flags)
+    except regex.error:
+        return None
+
+
+def _search(pattern: regex.Pattern[str], text: str, what: str) -> regex.Match[str] | None:
+    try:
+        return pattern.search(text, timeout=timeout_for(text))
+    except TimeoutError:
+        log.warning("%s timed out on a text of %d characters and was skipped", what, len(text))
+        return None
 
 
 _NAME = regex.compile(r"\{([A-Z_]+)\}")
