@@ -254,3 +254,75 @@ def test_eval_rules_table(tmp_path, capsys):
     assert move["precision"] == 0.5
     assert main(["eval", str(data), "--rules"]) == 0
     assert "channel.move" in capsys.readouterr().out
+
+
+def _many_rows_csv(path, root, n):
+    """``n`` rows of the sample messages, repeated, with a carried-through column and bad rows."""
+    with open(root / "data/samples/messages.csv", encoding="utf-8") as f:
+        texts = [r["text"] for r in csv.DictReader(f)]
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("id,text,memo\n")
+        w = csv.writer(f)
+        for i in range(n):
+            if i % 1000 == 7:
+                f.write(f"{i},too,many,fields\n")
+            else:
+                w.writerow([i, texts[i % len(texts)] if i % 500 != 499 else " ", f"memo {i} 090-1234-5678"])
+
+
+def test_default_jobs_uses_all_cores_and_gives_the_same_bytes(tmp_path, root):
+    from redflag.cli.score import AUTO_MIN_CHUNKS, CHUNK
+
+    src = tmp_path / "many.csv"
+    n = AUTO_MIN_CHUNKS * CHUNK + 300  # enough rows for the default to start workers
+    _many_rows_csv(src, root, n)
+    outs = []
+    for jobs in (["--jobs", "1"], []):
+        out = tmp_path / f"out{len(jobs)}.csv"
+        assert main(["score", str(src), "-o", str(out), "--no-summary", "--mask-pii", *jobs]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    with open(tmp_path / "out0.csv", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["id"] for r in rows] == [str(i) for i in range(n)]
+    assert rows[1]["memo"] == "memo 1 [電話番号]"  # carried-through columns are masked by the workers too
+    assert "expected 3 fields, found 4" in rows[7]["error"] and "message is empty" in rows[499]["error"]
+
+
+def test_jobs_2_strict_stops_at_the_first_bad_row(tmp_path, root, capsys):
+    src = tmp_path / "many.csv"
+    _many_rows_csv(src, root, 1200)
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(src), "-o", str(out), "--jobs", "2", "--strict"]) == 1
+    assert "many.csv: line 9: expected 3 fields, found 4" in capsys.readouterr().err
+    assert out.read_text(encoding="utf-8").count("\n") == 7  # the rows before the bad one
+
+
+def test_jobs_2_with_a_bad_model_exits_2_and_writes_nothing(tmp_path, root, capsys):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    out = tmp_path / "out.jsonl"
+    code = main(["score", str(root / "data/samples/messages.csv"), "-o", str(out), "--jobs", "2", "--model", str(bad)])
+    assert code == 2 and "bad.npz" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_negative_jobs_is_a_usage_error(root, capsys):
+    assert main(["score", str(root / "data/samples/messages.csv"), "--jobs", "-1"]) == 2
+    assert "--jobs -1" in capsys.readouterr().err
+
+
+def test_platform_applies_in_every_worker(tmp_path):
+    from redflag import score
+
+    approved = "仮払いが完了し、外部連絡申請も承認されましたので、以降はChatworkでお願いします"
+    src = tmp_path / "in.jsonl"
+    _jsonl(src, [{"id": i, "text": approved} for i in range(600)])  # two chunks
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.jsonl"
+        assert main(["score", str(src), "-o", str(out), "--platform", "coconala", "--jobs", jobs, "--no-summary"]) == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    rows = [json.loads(line) for line in outs[0].splitlines()]
+    assert {tuple(r["labels"]) for r in rows} == {score(approved, platform="coconala").labels} == {("off_platform",)}

@@ -1,10 +1,13 @@
-"""Reading message files (JSONL, CSV, TSV) row by row, and writing results.
+"""Reading message files (JSONL, CSV, TSV, Parquet) row by row, and writing results.
 
 Every input row yields exactly one :class:`Row`, in order. A row that cannot be read (a broken
 JSON line, a CSV row with the wrong number of fields, a missing or non-text message) carries
 an ``error`` that says what was wrong and where (file, line), and the rows after it are still
 read. Problems with the file as a whole (missing, a directory, undecodable, no text column)
 raise :class:`InputError`.
+
+Parquet goes through pyarrow (``pip install 'redflag[parquet]'``), read one record batch at a
+time and written one row group at a time, so memory does not grow with the number of rows.
 """
 
 from __future__ import annotations
@@ -19,7 +22,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["InputError", "Row", "detect_encoding", "input_format", "read_rows"]
+__all__ = [
+    "FORMATS",
+    "InputError",
+    "ParquetSink",
+    "Row",
+    "detect_encoding",
+    "input_format",
+    "parquet_schema",
+    "read_rows",
+    "require_pyarrow",
+]
+
+#: Input formats :func:`read_rows` reads.
+FORMATS = ("jsonl", "csv", "tsv", "parquet")
+#: Rows per record batch read from a Parquet file.
+PARQUET_BATCH = 1024
 
 # CSV cells in exports can be long (whole threads); the csv module's default limit is 128 KiB.
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
@@ -31,7 +49,11 @@ class InputError(Exception):
 
 @dataclass
 class Row:
-    """One input row: where it was, its id and text, other columns, or why it is unusable."""
+    """One input row: where it was, its id and text, other columns, or why it is unusable.
+
+    ``line`` is the line the row starts on in a text file, or the row number (from 1) in a
+    Parquet file, which has no lines; ``where`` says which.
+    """
 
     index: int
     line: int
@@ -39,12 +61,18 @@ class Row:
     text: Any
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    unit: str = "line"
+
+    @property
+    def where(self) -> str:
+        """``line N`` or ``row N``, for messages about this row."""
+        return f"{self.unit} {self.line}"
 
 
 def input_format(path: str, fmt: str | None = None) -> str:
     if fmt:
-        if fmt not in ("jsonl", "csv", "tsv"):
-            raise InputError(f"unknown input format {fmt!r}; use jsonl, csv or tsv")
+        if fmt not in FORMATS:
+            raise InputError(f"unknown input format {fmt!r}; use jsonl, csv, tsv or parquet")
         return fmt
     if path == "-":
         return "jsonl"
@@ -55,7 +83,11 @@ def input_format(path: str, fmt: str | None = None) -> str:
         return "csv"
     if suffix in (".tsv", ".tab"):
         return "tsv"
-    raise InputError(f"{path}: cannot tell the format from the extension {suffix!r}; pass --format jsonl|csv|tsv")
+    if suffix in (".parquet", ".pq"):
+        return "parquet"
+    raise InputError(
+        f"{path}: cannot tell the format from the extension {suffix!r}; pass --format jsonl|csv|tsv|parquet"
+    )
 
 
 def detect_encoding(head: bytes) -> str:
@@ -149,6 +181,11 @@ def read_rows(
         if not p.exists():
             raise InputError(f"{path}: no such file")
     kind = input_format(path, fmt)
+    if kind == "parquet":
+        if path == "-":
+            raise InputError("<stdin>: Parquet cannot be read from stdin; pass a file")
+        yield from _read_parquet(path, text_column, id_column)
+        return
     lines = _open_lines(path, encoding)
     try:
         if kind == "jsonl":
@@ -236,3 +273,92 @@ def _read_csv(lines: _Lines, text_col: str, id_col: str, delimiter: str) -> Iter
         extra = {h: v for j, (h, v) in enumerate(zip(header, fields)) if j not in (ti, ii)}
         yield Row(index, start_line, fields[ii] if ii is not None else None, fields[ti], extra)
         index += 1
+
+
+# ---------------------------------------------------------------------------- Parquet
+
+
+def require_pyarrow(purpose: str) -> Any:
+    """The ``pyarrow`` module (with ``pyarrow.parquet``), or :class:`InputError` saying how to install it."""
+    try:
+        import pyarrow
+        import pyarrow.parquet
+    except ImportError as exc:
+        raise InputError(f"{purpose} needs pyarrow: pip install 'redflag[parquet]'") from exc
+    return pyarrow
+
+
+def _parquet_file(path: str) -> Any:
+    pa = require_pyarrow("reading Parquet")
+    try:
+        return pa.parquet.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(f"{path}: not a readable Parquet file ({exc})") from exc
+
+
+def parquet_schema(path: str) -> Any:
+    """The ``pyarrow.Schema`` of a Parquet file (raises :class:`InputError` if it is not one)."""
+    pf = _parquet_file(path)
+    try:
+        return pf.schema_arrow
+    finally:
+        pf.close()
+
+
+def _read_parquet(path: str, text_col: str, id_col: str) -> Iterator[Row]:
+    pa = require_pyarrow("reading Parquet")
+    pf = _parquet_file(path)
+    try:
+        names = pf.schema_arrow.names
+        if text_col not in names:
+            raise InputError(f"{path}: no column {text_col!r} in the columns {names}; pass --text-column")
+        index = 0
+        batches = pf.iter_batches(batch_size=PARQUET_BATCH)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except (pa.ArrowException, OSError) as exc:
+                raise InputError(f"{path}: row {index + 1} and after: cannot be read ({exc})") from exc
+            for obj in batch.to_pylist():
+                extra = {k: v for k, v in obj.items() if k not in (text_col, id_col)}
+                yield Row(index, index + 1, obj.get(id_col), obj.get(text_col), extra, unit="row")
+                index += 1
+    finally:
+        pf.close()
+
+
+class ParquetSink:
+    """Write result records to a Parquet file, one row group per ``row_group`` records.
+
+    ``columns`` maps each column to its Arrow type; a value in a ``string`` column that is not
+    text (a number from JSONL, say) is written as its JSON form, so that one odd row cannot
+    change the type of a column.
+    """
+
+    def __init__(self, path: str, columns: dict[str, Any], *, row_group: int = 8192) -> None:
+        self.pa = require_pyarrow("writing Parquet")
+        self.schema = self.pa.schema(list(columns.items()))
+        self._text = [name for name, kind in columns.items() if kind == self.pa.string()]
+        self.row_group = row_group
+        self._records: list[dict[str, Any]] = []
+        self._writer = self.pa.parquet.ParquetWriter(path, self.schema)
+
+    def write(self, record: dict[str, Any]) -> None:
+        for name in self._text:
+            value = record.get(name)
+            if value is not None and not isinstance(value, str):
+                record[name] = json.dumps(value, ensure_ascii=False, default=str)
+        self._records.append(record)
+        if len(self._records) >= self.row_group:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._records:
+            self._writer.write_table(self.pa.Table.from_pylist(self._records, schema=self.schema))
+            self._records = []
+
+    def close(self) -> None:
+        self.flush()
+        self._writer.close()

@@ -1,42 +1,58 @@
-"""``redflag score INPUT [-o OUTPUT]``: score every row of a file, in order, one output row each."""
+"""``redflag score INPUT [-o OUTPUT]``: score every row of a file, in order, one output row each.
+
+The work is split in chunks of rows. Each chunk is scored and rendered (masked, turned into its
+output line or record) in one place: this process (``--jobs 1``), a pool of worker processes
+(``--jobs N``) or the workers of a Dask cluster (``--scheduler``). This process reads the input,
+hands out chunks, and writes the rendered rows back in input order. Only a bounded number of
+chunks is in flight at a time, so memory does not grow with the number of rows, and the output
+is the same bytes whichever way the chunks were scored.
+"""
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import json
 import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import nullcontext
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from pathlib import Path
 from typing import IO, Any
 
-from ..io import Row, read_rows
+from ..io import FORMATS, InputError, ParquetSink, Row, input_format, parquet_schema, read_rows, require_pyarrow
 from ..labels import LABELS
 from ..pii import mask, mask_assessment
 from ..results import Assessment
 from ..scorer import Scorer
-from ._common import add_model_argument, load_scorer
+from ._common import add_model_argument, add_platform_argument, load_scorer
 
 CHUNK = 512
+#: Without an explicit ``--jobs``, worker processes are started only for inputs of more than
+#: this many chunks: for fewer rows, starting them (each loads the model) costs more than it saves.
+AUTO_MIN_CHUNKS = 8
+
+#: One rendered output row: the JSONL line or the CSV/Parquet record, the row's error, its labels.
+Rendered = tuple[Any, str | None, tuple[str, ...]]
 
 
 def add_parser(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "score",
-        help="score a JSONL/CSV/TSV file of messages",
-        description="Score each row of INPUT (.jsonl, .csv, .tsv, or - for JSONL on stdin). "
-        "Output: one JSON object per input row, in input order (CSV when OUTPUT ends in .csv).",
+        help="score a JSONL/CSV/TSV/Parquet file of messages",
+        description="Score each row of INPUT (.jsonl, .csv, .tsv, .parquet, or - for JSONL on stdin). "
+        "Output: one JSON object per input row, in input order (CSV when OUTPUT ends in .csv, "
+        "Parquet when it ends in .parquet).",
     )
     p.add_argument("input", metavar="INPUT")
     p.add_argument("-o", "--output", default="-", metavar="OUTPUT", help="output path (default: stdout, JSONL)")
     p.add_argument("--text-column", default="text")
     p.add_argument("--id-column", default="id")
-    p.add_argument("--format", choices=("jsonl", "csv", "tsv"), help="input format (default: from the extension)")
+    p.add_argument("--format", choices=FORMATS, help="input format (default: from the extension)")
     p.add_argument("--encoding", default="auto", help="input encoding (default: auto = UTF-8, UTF-8 BOM or CP932)")
     p.add_argument(
         "--allow",
@@ -58,10 +74,18 @@ def add_parser(sub: Any) -> None:
         "-j",
         "--jobs",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="worker processes (0 = all cores); output is identical to --jobs 1",
+        help="worker processes (default and 0: all cores; without --jobs, inputs of up to "
+        f"{AUTO_MIN_CHUNKS * CHUNK} rows are scored in this process); output is identical to --jobs 1",
     )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="score on an existing Dask cluster (e.g. tcp://host:8786; needs redflag[dask]); "
+        "output is identical to --jobs 1",
+    )
+    add_platform_argument(p)
     add_model_argument(p)
     p.set_defaults(func=run)
 
@@ -72,18 +96,20 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-def score_rows(scorer: Scorer, rows: list[Row], *, allow: list[str], explain: bool) -> list[Assessment | None]:
+def score_rows(
+    scorer: Scorer, rows: list[Row], *, allow: list[str], explain: bool, platform: str = "generic"
+) -> list[Assessment | None]:
     """Score the usable rows of a chunk together; rows with an error (or a bad text) get None."""
     for row in rows:
         if row.error is None:
             if not isinstance(row.text, str):
                 kind = "missing" if row.text is None else f"not text ({type(row.text).__name__})"
-                row.error = f"line {row.line}: message is {kind}"
+                row.error = f"{row.where}: message is {kind}"
             elif not row.text.strip():
-                row.error = f"line {row.line}: message is empty"
+                row.error = f"{row.where}: message is empty"
     good = [r for r in rows if r.error is None]
     try:
-        done = iter(scorer.score_many([r.text for r in good], allow=allow, explain=explain))
+        done = iter(scorer.score_many([r.text for r in good], allow=allow, explain=explain, platform=platform))
         return [next(done) if r.error is None else None for r in rows]
     except Exception:  # one bad row must not sink the chunk: fall back to row by row
         out: list[Assessment | None] = []
@@ -92,9 +118,9 @@ def score_rows(scorer: Scorer, rows: list[Row], *, allow: list[str], explain: bo
                 out.append(None)
                 continue
             try:
-                out.append(scorer.score(r.text, allow=allow, explain=explain))
+                out.append(scorer.score(r.text, allow=allow, explain=explain, platform=platform))
             except Exception as exc:
-                r.error = f"line {r.line}: could not be scored: {type(exc).__name__}: {exc}"
+                r.error = f"{r.where}: could not be scored: {type(exc).__name__}: {exc}"
                 out.append(None)
         return out
 
@@ -112,45 +138,204 @@ def result_dict(row: Row, a: Assessment | None) -> dict[str, Any]:
     return out
 
 
-class _Writer:
-    def __init__(self, handle: IO[str], as_csv: bool, mask_pii: bool = False) -> None:
+def output_kind(path: str) -> str:
+    """``jsonl``, ``csv`` or ``parquet``, from the output path's extension (stdout is JSONL)."""
+    suffix = Path(path).suffix.lower() if path != "-" else ""
+    return {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "jsonl")
+
+
+def render(row: Row, a: Assessment | None, kind: str, mask_pii: bool = False) -> Any:
+    """One output row: a JSONL line, a CSV record (flat text), or a Parquet record (typed)."""
+    if mask_pii:
+        row.extra = {k: mask(v) if isinstance(v, str) else v for k, v in row.extra.items()}
+        a = mask_assessment(a) if a is not None else None
+    d = result_dict(row, a)
+    if kind == "jsonl":
+        # default=str: an id read from Parquet may be a date, a decimal or bytes.
+        return json.dumps(d, ensure_ascii=False, default=str) + "\n"
+    if kind == "parquet":
+        record: dict[str, Any] = {"id": d["id"], **row.extra}
+        record.update(labels=d["labels"], risk=d["risk"], level=d["level"])
+        for label in LABELS:
+            record[f"score_{label}"] = d["scores"][label] if d["scores"] else None
+        record.update(evidence=d["evidence"], error=d["error"])
+        return record
+    flat: dict[str, Any] = {"id": d["id"], **row.extra}
+    flat["labels"] = ";".join(d["labels"]) if d["labels"] is not None else ""
+    flat["risk"] = d["risk"] if d["risk"] is not None else ""
+    flat["level"] = d["level"] or ""
+    for label in LABELS:
+        flat[f"score_{label}"] = d["scores"][label] if d["scores"] else ""
+    flat["evidence"] = json.dumps(d["evidence"], ensure_ascii=False) if d["evidence"] is not None else ""
+    flat["error"] = d["error"] or ""
+    return flat
+
+
+def process_chunk(
+    scorer: Scorer,
+    rows: list[Row],
+    *,
+    allow: list[str],
+    explain: bool,
+    kind: str,
+    mask_pii: bool,
+    platform: str = "generic",
+) -> list[Rendered]:
+    """Score and render a chunk: all the per-row work, wherever it runs."""
+    scored = score_rows(scorer, rows, allow=allow, explain=explain, platform=platform)
+    return [(render(r, a, kind, mask_pii), r.error, a.labels if a else ()) for r, a in zip(rows, scored)]
+
+
+# ------------------------------------------------------------------ writers
+
+
+class _TextWriter:
+    """JSONL lines as they are, or CSV records under a header taken from the first record."""
+
+    def __init__(self, handle: IO[str], kind: str, *, owned: bool) -> None:
         self.handle = handle
-        self.as_csv = as_csv
-        self.mask_pii = mask_pii
+        self.kind = kind
+        self.owned = owned
         self.csv: Any = None
 
-    def write(self, row: Row, a: Assessment | None) -> None:
-        if self.mask_pii:
-            row.extra = {k: mask(v) if isinstance(v, str) else v for k, v in row.extra.items()}
-            a = mask_assessment(a) if a is not None else None
-        d = result_dict(row, a)
-        if not self.as_csv:
-            self.handle.write(json.dumps(d, ensure_ascii=False) + "\n")
+    def write(self, rendered: Any) -> None:
+        if self.kind == "jsonl":
+            self.handle.write(rendered)
             return
-        flat: dict[str, Any] = {"id": d["id"], **row.extra}
-        flat["labels"] = ";".join(d["labels"]) if d["labels"] is not None else ""
-        flat["risk"] = d["risk"] if d["risk"] is not None else ""
-        flat["level"] = d["level"] or ""
-        for label in LABELS:
-            flat[f"score_{label}"] = d["scores"][label] if d["scores"] else ""
-        flat["evidence"] = json.dumps(d["evidence"], ensure_ascii=False) if d["evidence"] is not None else ""
-        flat["error"] = d["error"] or ""
         if self.csv is None:
-            self.csv = csv.DictWriter(self.handle, fieldnames=list(flat), extrasaction="ignore")
+            self.csv = csv.DictWriter(self.handle, fieldnames=list(rendered), extrasaction="ignore")
             self.csv.writeheader()
-        self.csv.writerow(flat)
+        self.csv.writerow(rendered)
+
+    def close(self) -> None:
+        if self.owned:
+            self.handle.close()
+
+
+def parquet_result_types() -> dict[str, Any]:
+    """Arrow types of the result columns of a Parquet output (the columns of ``score_frame``)."""
+    pa = require_pyarrow("writing Parquet")
+    evidence = pa.struct(
+        [
+            ("label", pa.string()),
+            ("rule", pa.string()),
+            ("start", pa.int64()),
+            ("end", pa.int64()),
+            ("text", pa.string()),
+            ("reason", pa.string()),
+            ("reason_en", pa.string()),
+        ]
+    )
+    types: dict[str, Any] = {"labels": pa.list_(pa.string()), "risk": pa.float64(), "level": pa.string()}
+    types.update({f"score_{label}": pa.float64() for label in LABELS})
+    types.update(evidence=pa.list_(evidence), error=pa.string())
+    return types
+
+
+class _ParquetWriter:
+    """Parquet records; the columns are those of the first record."""
+
+    def __init__(self, path: str, input_types: dict[str, Any]) -> None:
+        self.path = path
+        self.input_types = input_types
+        self.sink: ParquetSink | None = None
+
+    def _columns(self, first: dict[str, Any]) -> dict[str, Any]:
+        results = parquet_result_types()
+        # Carried-through columns keep their Parquet type when the input was Parquet; from
+        # CSV/TSV/JSONL they are text.
+        string = require_pyarrow("writing Parquet").string()
+        carried = {k: self.input_types.get(k, string) for k in first if k not in results}
+        return {**carried, **results}
+
+    def write(self, rendered: dict[str, Any]) -> None:
+        if self.sink is None:
+            self.sink = ParquetSink(self.path, self._columns(rendered))
+        self.sink.write(rendered)
+
+    def close(self) -> None:
+        if self.sink is None:  # no rows: still a valid file, with the result columns
+            self.sink = ParquetSink(self.path, self._columns({"id": None}))
+        self.sink.close()
+
+
+# ------------------------------------------------------------------ where chunks are scored
+
+
+def _in_order(
+    chunks: Iterable[list[Row]], submit: Callable[[list[Row]], Callable[[], list[Rendered]]], limit: int
+) -> Iterator[list[Rendered]]:
+    """Results of ``submit(chunk)()`` in input order, with at most ``limit`` chunks in flight."""
+    pending: deque[Callable[[], list[Rendered]]] = deque()
+    for chunk in chunks:
+        pending.append(submit(chunk))
+        if len(pending) >= limit:
+            yield pending.popleft()()
+    while pending:
+        yield pending.popleft()()
 
 
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(model: str | None, sha256: str | None, allow: list[str], explain: bool) -> None:
-    """Load the model once per worker process."""
-    _worker.update(scorer=Scorer.load(model, sha256=sha256), allow=allow, explain=explain)
+def _init_worker(
+    model: str | None,
+    sha256: str | None,
+    allow: list[str],
+    explain: bool,
+    kind: str,
+    mask_pii: bool,
+    platform: str,
+) -> None:
+    # The model itself is loaded by the first chunk (once per process, see worker_scorer): an
+    # error raised here would only make the pool start the worker again, while one raised
+    # when scoring a chunk reaches the main process and is reported.
+    _worker.update(
+        model=model, sha256=sha256, allow=allow, explain=explain, kind=kind, mask_pii=mask_pii, platform=platform
+    )
 
 
-def _score_chunk(rows: list[Row]) -> tuple[list[Row], list[Assessment | None]]:
-    return rows, score_rows(_worker["scorer"], rows, allow=_worker["allow"], explain=_worker["explain"])
+def _score_chunk(rows: list[Row]) -> list[Rendered]:
+    from ..dask import worker_scorer
+
+    w = _worker
+    return process_chunk(
+        worker_scorer(w["model"], w["sha256"]),
+        rows,
+        allow=w["allow"],
+        explain=w["explain"],
+        kind=w["kind"],
+        mask_pii=w["mask_pii"],
+        platform=w["platform"],
+    )
+
+
+def score_chunk_on_worker(
+    rows: list[Row],
+    model: str | None,
+    sha256: str | None,
+    allow: list[str],
+    explain: bool,
+    kind: str,
+    mask_pii: bool,
+    platform: str = "generic",
+) -> list[Rendered]:
+    """Run on a Dask worker: score and render a chunk with the worker's cached model."""
+    from ..dask import worker_scorer
+
+    scorer = worker_scorer(model, sha256)
+    return process_chunk(scorer, rows, allow=allow, explain=explain, kind=kind, mask_pii=mask_pii, platform=platform)
+
+
+def _connect(address: str) -> Any:
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise InputError("--scheduler needs dask.distributed: pip install 'redflag[dask]'") from exc
+    try:
+        return Client(address, timeout="30s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot connect to the Dask scheduler at {address}: {exc}") from exc
 
 
 def _progress(enabled: bool) -> Any:
@@ -160,55 +345,108 @@ def _progress(enabled: bool) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    scorer = load_scorer(args)
-    as_csv = args.output != "-" and Path(args.output).suffix.lower() == ".csv"
+    kind = output_kind(args.output)
+    input_types: dict[str, Any] = {}
+    if kind == "parquet":
+        require_pyarrow("writing Parquet")
+        if input_format(args.input, args.format) == "parquet":
+            input_types = {f.name: f.type for f in parquet_schema(args.input)}
+    explain = not args.no_evidence
+    # Checked here even when workers do the scoring, so that a bad model fails before any work;
+    # this also pins args.model_sha256 to the bytes accepted here, which the workers then load.
+    scorer: Scorer | None = load_scorer(args)
     rows = read_rows(
         args.input, text_column=args.text_column, id_column=args.id_column, fmt=args.format, encoding=args.encoding
     )
     started = time.perf_counter()
     n = errors = 0
     flagged = dict.fromkeys(LABELS, 0)
-    explain = not args.no_evidence
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    # Read the first chunk before creating the output, so that an unreadable input (missing
-    # column, bad encoding) fails without leaving an empty output file behind.
-    chunks = _chunks(rows, CHUNK)
-    first = next(chunks, [])
-    all_chunks = chain([first], chunks)
-    pool = None
-    if jobs > 1:
+    chunks: Iterator[list[Row]] = _chunks(rows, CHUNK)
+    if args.jobs is not None and args.jobs < 0:
+        raise InputError(f"--jobs {args.jobs}: give a number of processes, or 0 for all cores")
+    jobs = args.jobs if args.jobs else (os.cpu_count() or 1)
+    if args.jobs is None and jobs > 1 and args.scheduler is None:
+        ahead = list(islice(chunks, AUTO_MIN_CHUNKS + 1))
+        chunks = chain(ahead, chunks)
+        if len(ahead) <= AUTO_MIN_CHUNKS:
+            jobs = 1
+    pool = client = None
+    results: Iterator[list[Rendered]]
+    if args.scheduler is not None or jobs > 1:
+        scorer = None  # the workers load their own; this process would hold a copy it never uses
+        gc.collect()
+    if args.scheduler is not None:
+        client = _connect(args.scheduler)
+        model = os.path.abspath(args.model) if args.model else None
+        in_flight = 2 * max(1, sum(client.nthreads().values()))
+
+        def remote(chunk: list[Row]) -> Callable[[], list[Rendered]]:
+            future = client.submit(
+                score_chunk_on_worker,
+                chunk,
+                model,
+                args.model_sha256,
+                args.allow,
+                explain,
+                kind,
+                args.mask_pii,
+                args.platform,
+                pure=False,
+            )
+            return future.result  # type: ignore[no-any-return]
+
+        results = _in_order(chunks, remote, in_flight)
+    elif jobs > 1:
         ctx = multiprocessing.get_context("spawn")
-        pool = ctx.Pool(jobs, _init_worker, (args.model, args.model_sha256, args.allow, explain))
-        # imap keeps input order; workers score chunks while this process writes.
-        results: Iterator[tuple[list[Row], list[Assessment | None]]] = pool.imap(_score_chunk, all_chunks)
+        initargs = (args.model, args.model_sha256, args.allow, explain, kind, args.mask_pii, args.platform)
+        pool = ctx.Pool(jobs, _init_worker, initargs)
+        results = _in_order(chunks, lambda c: pool.apply_async(_score_chunk, (c,)).get, 2 * jobs)
     else:
-        results = ((c, score_rows(scorer, c, allow=args.allow, explain=explain)) for c in all_chunks)
-    # Lone surrogates (from JSON escapes such as "\ud800") cannot be encoded as UTF-8; written as
-    # backslash escapes they stay valid JSON escapes, and no row is lost over one character.
-    if args.output == "-":
-        if hasattr(sys.stdout, "reconfigure"):
-            sys.stdout.reconfigure(errors="backslashreplace")
-        out_ctx: Any = nullcontext(sys.stdout)
-    else:
-        out_ctx = open(args.output, "w", encoding="utf-8", newline="", errors="backslashreplace")  # noqa: SIM115 - closed by the with below
+        assert scorer is not None
+        local = scorer
+        results = (
+            process_chunk(
+                local, c, allow=args.allow, explain=explain, kind=kind, mask_pii=args.mask_pii, platform=args.platform
+            )
+            for c in chunks
+        )
     show = sys.stderr.isatty() and not args.no_progress
     try:
-        with out_ctx as handle, _progress(show) as bar:
-            writer = _Writer(handle, as_csv, args.mask_pii)
-            for chunk, scored in results:
-                for row, a in zip(chunk, scored):
-                    if row.error is not None and args.strict:
-                        print(f"redflag score: error: {row.error}", file=sys.stderr)
-                        return 1
-                    writer.write(row, a)
-                    n += 1
-                    errors += row.error is not None
-                    for label in a.labels if a else ():
-                        flagged[label] += 1
-                bar.update(len(chunk))
+        # The first chunk is scored before the output is created, so that an unreadable input
+        # (missing column, bad encoding) or a bad model fails without leaving an empty file.
+        first = next(results, [])
+        writer: _TextWriter | _ParquetWriter
+        if kind == "parquet":
+            writer = _ParquetWriter(args.output, input_types)
+        elif args.output == "-":
+            # Lone surrogates (from JSON escapes such as "\ud800") cannot be encoded as UTF-8;
+            # written as backslash escapes they stay valid JSON escapes, and no row is lost.
+            if hasattr(sys.stdout, "reconfigure"):
+                sys.stdout.reconfigure(errors="backslashreplace")
+            writer = _TextWriter(sys.stdout, kind, owned=False)
+        else:
+            handle = open(args.output, "w", encoding="utf-8", newline="", errors="backslashreplace")  # noqa: SIM115 - closed by writer.close()
+            writer = _TextWriter(handle, kind, owned=True)
+        try:
+            with _progress(show) as bar:
+                for chunk in chain([first], results):
+                    for rendered, error, labels in chunk:
+                        if error is not None and args.strict:
+                            print(f"redflag score: error: {error}", file=sys.stderr)
+                            return 1
+                        writer.write(rendered)
+                        n += 1
+                        errors += error is not None
+                        for label in labels:
+                            flagged[label] += 1
+                    bar.update(len(chunk))
+        finally:
+            writer.close()
     finally:
         if pool is not None:
             pool.terminate()
+        if client is not None:
+            client.close()
     if not args.no_summary:
         secs = time.perf_counter() - started
         per = ", ".join(f"{k}={v}" for k, v in flagged.items())
