@@ -326,3 +326,44 @@ def test_platform_applies_in_every_worker(tmp_path):
     assert outs[0] == outs[1]
     rows = [json.loads(line) for line in outs[0].splitlines()]
     assert {tuple(r["labels"]) for r in rows} == {score(approved, platform="coconala").labels} == {("off_platform",)}
+
+
+def test_score_thread_column_carries_each_threads_state(tmp_path):
+    src = tmp_path / "threads.csv"
+    src.write_text(
+        "id,thread,text\n"
+        "1,a,ご応募ありがとうございます。\n"
+        "2,b,仮払いしました。\n"
+        "3,a,ちなみにラインやってます？\n"
+        "4,b,外部連絡申請も承認されました。\n"
+        "5,a,先に少し作業を進めておいてもらえると助かります\n"
+        "6,b,以降はChatworkでお願いします\n"
+        "7,b,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(src), "-o", str(out), "--thread-column", "thread", "--no-summary"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4", "5", "6", "7"]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["5"]["thread_labels"] == ["off_platform", "escrow_bypass"]
+    assert by_id["5"]["thread_escalating"] is True
+    assert by_id["5"]["thread_contributors"] == {"off_platform": ["3"], "escrow_bypass": ["5"]}
+    # Escrow and approval stated earlier in thread b make its move to Chatwork acceptable.
+    assert by_id["6"]["labels"] == [] and by_id["6"]["thread_labels"] == []
+    assert by_id["7"]["error"] == "line 8: message is empty" and by_id["7"]["thread"] == "b"
+    # Without threads, the same message alone is a move outside.
+    plain = tmp_path / "plain.jsonl"
+    assert main(["score", str(src), "-o", str(plain), "--no-summary"]) == 0
+    alone = {json.loads(line)["id"]: json.loads(line) for line in plain.read_text(encoding="utf-8").splitlines()}
+    assert alone["6"]["labels"] == ["off_platform"] and "thread" not in alone["6"]
+
+
+def test_score_thread_column_missing_is_a_row_error(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": 1, "text": "こんにちは", "conv": "x"}\n{"id": 2, "text": "どうも"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(src), "-o", str(out), "--thread-column", "conv", "--no-summary"]) == 0
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows[0]["error"] is None and rows[0]["thread"] == "x"
+    assert rows[1]["error"] == "line 2: no thread column 'conv'"

@@ -85,6 +85,13 @@ def add_parser(sub: Any) -> None:
         help="score on an existing Dask cluster (e.g. tcp://host:8786; needs redflag[dask]); "
         "output is identical to --jobs 1",
     )
+    p.add_argument(
+        "--thread-column",
+        metavar="COL",
+        help="score conversations: rows with the same value in COL form a thread, in file order; each "
+        "row also gets the thread's assessment up to that row (thread_labels, thread_risk, thread_level, "
+        "thread_escalating, thread_contributors). Runs in one process: each message depends on the ones before",
+    )
     add_platform_argument(p)
     add_model_argument(p)
     p.set_defaults(func=run)
@@ -134,8 +141,74 @@ def result_dict(row: Row, a: Assessment | None) -> dict[str, Any]:
         out.update(labels=d["labels"], scores=d["scores"], risk=d["risk"], level=d["level"], evidence=d["evidence"])
         if a.truncated:
             out["truncated"] = True
+    thread = getattr(row, "thread", None)
+    if thread is not None:
+        out.update(thread)
     out["error"] = row.error
     return out
+
+
+#: Thread fields added to each row in ``--thread-column`` mode (see ThreadRows).
+THREAD_FIELDS = ("thread", "thread_labels", "thread_risk", "thread_level", "thread_escalating", "thread_contributors")
+
+
+class ThreadRows:
+    """``--thread-column``: one Conversation per thread value, fed the rows in file order.
+
+    Each row is scored as the next message of its thread (so conditions stated earlier in the
+    thread count), and carries the thread's assessment up to and including that row; the last
+    row of a thread carries the verdict on the whole thread. A row that cannot be scored is
+    reported as usual and does not enter its thread.
+    """
+
+    def __init__(self, scorer: Scorer, column: str, *, allow: list[str], explain: bool, platform: str) -> None:
+        self.scorer = scorer
+        self.column = column
+        self.allow = allow
+        self.explain = explain
+        self.platform = platform
+        self.threads: dict[Any, tuple[Any, list[Any]]] = {}  # value -> (Conversation, row ids)
+
+    def score(self, rows: list[Row]) -> list[Assessment | None]:
+        out: list[Assessment | None] = []
+        for row in rows:
+            if row.error is None and self.column not in row.extra:
+                row.error = f"{row.where}: no thread column {self.column!r}"
+            if row.error is None:
+                if not isinstance(row.text, str):
+                    kind = "missing" if row.text is None else f"not text ({type(row.text).__name__})"
+                    row.error = f"{row.where}: message is {kind}"
+                elif not row.text.strip():
+                    row.error = f"{row.where}: message is empty"
+            if row.error is not None:
+                row.thread = dict.fromkeys(THREAD_FIELDS)  # type: ignore[attr-defined]
+                row.thread["thread"] = row.extra.get(self.column)  # type: ignore[attr-defined]
+                out.append(None)
+                continue
+            key = row.extra[self.column]
+            key = key if isinstance(key, (str, int, float, bool)) or key is None else str(key)
+            if key not in self.threads:
+                conv = self.scorer.conversation(platform=self.platform, allow=self.allow, explain=self.explain)
+                self.threads[key] = (conv, [])
+            conv, ids = self.threads[key]
+            try:
+                t = conv.add(row.text)
+            except Exception as exc:
+                row.error = f"{row.where}: could not be scored: {type(exc).__name__}: {exc}"
+                row.thread = {**dict.fromkeys(THREAD_FIELDS), "thread": key}  # type: ignore[attr-defined]
+                out.append(None)
+                continue
+            ids.append(row.id)
+            row.thread = {  # type: ignore[attr-defined]
+                "thread": key,
+                "thread_labels": list(t.labels),
+                "thread_risk": t.risk,
+                "thread_level": t.level,
+                "thread_escalating": t.escalating,
+                "thread_contributors": {k: [ids[i] for i in v] for k, v in t.contributors.items()},
+            }
+            out.append(t.messages[-1])
+        return out
 
 
 def output_kind(path: str) -> str:
@@ -158,7 +231,12 @@ def render(row: Row, a: Assessment | None, kind: str, mask_pii: bool = False) ->
         record.update(labels=d["labels"], risk=d["risk"], level=d["level"])
         for label in LABELS:
             record[f"score_{label}"] = d["scores"][label] if d["scores"] else None
-        record.update(evidence=d["evidence"], error=d["error"])
+        record.update(evidence=d["evidence"])
+        if "thread" in d:
+            record.update({k: d[k] for k in THREAD_FIELDS})
+            record["thread"] = None if d["thread"] is None else str(d["thread"])
+            record["thread_contributors"] = json.dumps(d["thread_contributors"], ensure_ascii=False, default=str)
+        record["error"] = d["error"]
         return record
     flat: dict[str, Any] = {"id": d["id"], **row.extra}
     flat["labels"] = ";".join(d["labels"]) if d["labels"] is not None else ""
@@ -167,6 +245,12 @@ def render(row: Row, a: Assessment | None, kind: str, mask_pii: bool = False) ->
     for label in LABELS:
         flat[f"score_{label}"] = d["scores"][label] if d["scores"] else ""
     flat["evidence"] = json.dumps(d["evidence"], ensure_ascii=False) if d["evidence"] is not None else ""
+    if "thread" in d:
+        flat["thread"] = d["thread"]
+        flat["thread_labels"] = ";".join(d["thread_labels"])
+        flat.update(thread_risk=d["thread_risk"], thread_level=d["thread_level"])
+        flat["thread_escalating"] = d["thread_escalating"]
+        flat["thread_contributors"] = json.dumps(d["thread_contributors"], ensure_ascii=False, default=str)
     flat["error"] = d["error"] or ""
     return flat
 
@@ -228,7 +312,16 @@ def parquet_result_types() -> dict[str, Any]:
     )
     types: dict[str, Any] = {"labels": pa.list_(pa.string()), "risk": pa.float64(), "level": pa.string()}
     types.update({f"score_{label}": pa.float64() for label in LABELS})
-    types.update(evidence=pa.list_(evidence), error=pa.string())
+    types.update(evidence=pa.list_(evidence))
+    types.update(
+        thread=pa.string(),
+        thread_labels=pa.list_(pa.string()),
+        thread_risk=pa.float64(),
+        thread_level=pa.string(),
+        thread_escalating=pa.bool_(),
+        thread_contributors=pa.string(),
+    )
+    types["error"] = pa.string()
     return types
 
 
@@ -246,7 +339,7 @@ class _ParquetWriter:
         # CSV/TSV/JSONL they are text.
         string = require_pyarrow("writing Parquet").string()
         carried = {k: self.input_types.get(k, string) for k in first if k not in results}
-        return {**carried, **results}
+        return {**carried, **{k: v for k, v in results.items() if k in first or not k.startswith("thread")}}
 
     def write(self, rendered: dict[str, Any]) -> None:
         if self.sink is None:
@@ -372,10 +465,23 @@ def run(args: argparse.Namespace) -> int:
             jobs = 1
     pool = client = None
     results: Iterator[list[Rendered]]
+    if args.thread_column is not None:
+        jobs = 1  # each message depends on the ones before it in its thread
+        if args.scheduler is not None:
+            raise InputError("--thread-column runs in one process; it cannot be combined with --scheduler")
     if args.scheduler is not None or jobs > 1:
         scorer = None  # the workers load their own; this process would hold a copy it never uses
         gc.collect()
-    if args.scheduler is not None:
+    if args.thread_column is not None:
+        assert scorer is not None
+        threads = ThreadRows(scorer, args.thread_column, allow=args.allow, explain=explain, platform=args.platform)
+
+        def thread_chunk(c: list[Row]) -> list[Rendered]:
+            scored = threads.score(c)
+            return [(render(r, a, kind, args.mask_pii), r.error, a.labels if a else ()) for r, a in zip(c, scored)]
+
+        results = (thread_chunk(c) for c in chunks)
+    elif args.scheduler is not None:
         client = _connect(args.scheduler)
         model = os.path.abspath(args.model) if args.model else None
         in_flight = 2 * max(1, sum(client.nthreads().values()))
