@@ -351,7 +351,7 @@ def test_score_thread_column_carries_each_threads_state(tmp_path):
     assert by_id["5"]["thread_contributors"] == {"off_platform": ["3"], "escrow_bypass": ["5"]}
     # Escrow and approval stated earlier in thread b make its move to Chatwork acceptable.
     assert by_id["6"]["labels"] == [] and by_id["6"]["thread_labels"] == []
-    assert by_id["7"]["error"] == "line 8: message is empty" and by_id["7"]["thread"] == "b"
+    assert by_id["7"]["error"] == f"{src}: line 8: message is empty" and by_id["7"]["thread"] == "b"
     # Without threads, the same message alone is a move outside.
     plain = tmp_path / "plain.jsonl"
     assert main(["score", str(src), "-o", str(plain), "--no-summary"]) == 0
@@ -366,4 +366,4 @@ def test_score_thread_column_missing_is_a_row_error(tmp_path):
     assert main(["score", str(src), "-o", str(out), "--thread-column", "conv", "--no-summary"]) == 0
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert rows[0]["error"] is None and rows[0]["thread"] == "x"
-    assert rows[1]["error"] == "line 2: no thread column 'conv'"
+    assert rows[1]["error"] == f"{src}: line 2: no thread column 'conv'"

@@ -59,7 +59,7 @@ def test_parquet_to_parquet_keeps_rows_order_and_column_types(tmp_path):
     assert [r["sent"] for r in rows] == sent
     assert [r["channel"] for r in rows] == ["web", "app", None, "web", "app"]
     assert [r["error"] is not None for r in rows] == [False, True, True, False, False]
-    assert rows[1]["error"] == "row 2: message is missing" and rows[2]["error"] == "row 3: message is empty"
+    assert rows[1]["error"].endswith(": row 2: message is missing") and rows[2]["error"].endswith(": row 3: message is empty")
     assert "off_platform" in rows[0]["labels"] and rows[3]["labels"] == []
     assert rows[4]["labels"] == ["escrow_bypass"]
     texts = [ev["text"] for ev in rows[0]["evidence"]]
@@ -98,7 +98,7 @@ def test_many_batches_one_row_each_in_order(tmp_path):
     assert [r.id for r in rows] == list(range(n))
     assert [r.line for r in rows] == list(range(1, n + 1))
     assert [r.index for r in rows] == list(range(n))
-    assert all(r.text == f"メッセージ{r.id}" and r.error is None and r.where == f"row {r.id + 1}" for r in rows)
+    assert all(r.text == f"メッセージ{r.id}" and r.error is None and r.where == f"{src}: row {r.id + 1}" for r in rows)
 
 
 def test_csv_to_parquet_and_jobs_2_match_jobs_1(tmp_path, root):
@@ -145,7 +145,7 @@ def test_text_column_of_numbers_is_an_error_per_row(tmp_path):
     src, out = tmp_path / "in.parquet", tmp_path / "out.jsonl"
     _write(src, id=["a", "b"], text=[1, 2])
     assert main(["score", str(src), "-o", str(out), "--no-summary"]) == 0
-    assert [r["error"] for r in _lines(out)] == ["row 1: message is not text (int)", "row 2: message is not text (int)"]
+    assert [r["error"].split(": ", 1)[1] for r in _lines(out)] == ["row 1: message is not text (int)", "row 2: message is not text (int)"]
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_text_column_of_numbers_is_an_error_per_row(tmp_path):
     [
         (lambda p: _write(p / "x.parquet", id=[1], body=["a"]) or p / "x.parquet", "no column 'text' in the columns"),
         (lambda p: (p / "x.parquet").write_text("id,text\n1,a\n") and p / "x.parquet", "not a readable Parquet file"),
-        (lambda p: (p / "x.parquet").write_bytes(b"") or p / "x.parquet", "not a readable Parquet file"),
+        (lambda p: (p / "x.parquet").write_bytes(b"") or p / "x.parquet", "empty file, nothing to score"),
     ],
 )
 def test_bad_parquet_files_exit_2_and_leave_no_output(tmp_path, capsys, make, message):

@@ -62,11 +62,13 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     unit: str = "line"
+    #: The file the row came from (``<stdin>`` for standard input), for messages about it.
+    source: str = ""
 
     @property
     def where(self) -> str:
-        """``line N`` or ``row N``, for messages about this row."""
-        return f"{self.unit} {self.line}"
+        """``FILE: line N`` or ``FILE: row N``, for messages about this row."""
+        return f"{self.source}: {self.unit} {self.line}" if self.source else f"{self.unit} {self.line}"
 
 
 def input_format(path: str, fmt: str | None = None) -> str:
@@ -180,6 +182,8 @@ def read_rows(
             raise InputError(f"{path}: is a directory, expected a file")
         if not p.exists():
             raise InputError(f"{path}: no such file")
+        if p.stat().st_size == 0:
+            raise InputError(f"{path}: empty file, nothing to score")
     kind = input_format(path, fmt)
     if kind == "parquet":
         if path == "-":
@@ -227,7 +231,7 @@ def _read_jsonl(lines: _Lines, text_col: str, id_col: str) -> Iterator[Row]:
             index += 1
             continue
         extra = {k: v for k, v in obj.items() if k not in (text_col, id_col)}
-        row = Row(index, line_no, obj.get(id_col), obj.get(text_col), extra)
+        row = Row(index, line_no, obj.get(id_col), obj.get(text_col), extra, source=label)
         if text_col not in obj:
             row.error = f"{label}: line {line_no}: no {text_col!r} field"
         yield row
@@ -271,7 +275,7 @@ def _read_csv(lines: _Lines, text_col: str, id_col: str, delimiter: str) -> Iter
             index += 1
             continue
         extra = {h: v for j, (h, v) in enumerate(zip(header, fields)) if j not in (ti, ii)}
-        yield Row(index, start_line, fields[ii] if ii is not None else None, fields[ti], extra)
+        yield Row(index, start_line, fields[ii] if ii is not None else None, fields[ti], extra, source=label)
         index += 1
 
 
@@ -323,7 +327,7 @@ def _read_parquet(path: str, text_col: str, id_col: str) -> Iterator[Row]:
                 raise InputError(f"{path}: row {index + 1} and after: cannot be read ({exc})") from exc
             for obj in batch.to_pylist():
                 extra = {k: v for k, v in obj.items() if k not in (text_col, id_col)}
-                yield Row(index, index + 1, obj.get(id_col), obj.get(text_col), extra, unit="row")
+                yield Row(index, index + 1, obj.get(id_col), obj.get(text_col), extra, unit="row", source=path)
                 index += 1
     finally:
         pf.close()
