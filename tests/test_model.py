@@ -176,3 +176,17 @@ def test_cli_refuses_an_unrecorded_model_without_trust_model(small, tmp_path, ca
     assert main(["explain", "LINEで連絡ください", "--model", str(bare)]) == 2
     assert "--trust-model" in capsys.readouterr().err
     assert main(["explain", "LINEで連絡ください", "--model", str(bare), "--trust-model"]) == 0
+
+
+def test_feature_config_survives_save_and_load(small, tmp_path):
+    from dataclasses import replace
+
+    examples, result = small
+    for config in (result.model.config, replace(result.model.config, concept_pairs=True, context_features=False)):
+        model = replace(result.model, config=config)
+        path = tmp_path / "m.npz"
+        model.save(path)
+        loaded = LinearModel.load(path)
+        assert loaded.config == config
+        texts = [ex.text for ex in examples[:50]]
+        assert [a.scores for a in Scorer(loaded).score_many(texts)] == [a.scores for a in Scorer(model).score_many(texts)]

@@ -283,6 +283,7 @@ def _config(d: dict[str, Any]) -> FeatureConfig:
         rule_features=bool(d["rule_features"]),
         negation_scope=bool(d.get("negation_scope", False)),
         context_features=bool(d.get("context_features", False)),
+        concept_pairs=bool(d.get("concept_pairs", False)),
         normalize_steps=tuple(d["normalize_steps"]),
         tokenizer_args=str(d["tokenizer_args"]),
     )
