@@ -43,6 +43,10 @@ class FeatureConfig:
     #: Context statements of the rule file ([context]: escrow funded, contact approved) as
     #: ``k:`` features, and ``k:all`` when every one of them is present.
     context_features: bool = True
+    #: Pairs of concepts ([concepts] in the rule file: a channel, a request, a question, money,
+    #: "before", ...) that occur in the same sentence, as ``p:a&b`` (``xp:`` in a refused
+    #: sentence): "LINE + request" in one sentence is a proposal, "LINE + past tense" a story.
+    concept_pairs: bool = False
     normalize_steps: tuple[str, ...] = DEFAULT_STEPS
     tokenizer_args: str = "-Owakati"
 
@@ -119,6 +123,8 @@ class Analyzer:
                     feats.extend(("xc:" if flags[i] else "c:") + flat[i : i + k] for i in range(len(flat) - k + 1))
         if cfg.rule_features:
             feats.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
+        if cfg.concept_pairs and self.rules.concepts:
+            feats.extend(_concept_pairs(text, self.rules.concept_spans(text), scopes))
         return feats
 
 
@@ -141,6 +147,27 @@ def _negated_sentences(text: str, hits: Sequence[Hit]) -> list[tuple[int, int]]:
         j = bisect.bisect_right(ends, h.end)
         out[(start, ends[j] if j < len(ends) else len(text))] = None
     return sorted(out)
+
+
+def _concept_pairs(
+    text: str, spans: Sequence[tuple[str, int]], scopes: Sequence[tuple[int, int]]
+) -> list[str]:
+    """``p:a&b`` for every two concepts found in one sentence (``xp:`` inside a refused sentence)."""
+    if len(spans) < 2:
+        return []
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    by_sentence: dict[int, set[str]] = {}
+    for name, start in spans:
+        by_sentence.setdefault(bisect.bisect_right(ends, start), set()).add(name)
+    out = []
+    for k, names in sorted(by_sentence.items()):
+        if len(names) < 2:
+            continue
+        start = ends[k - 1] if k else 0
+        prefix = "xp:" if any(s <= start < e for s, e in scopes) else "p:"
+        ordered = sorted(names)
+        out.extend(f"{prefix}{a}&{b}" for i, a in enumerate(ordered) for b in ordered[i + 1 :])
+    return out
 
 
 def _inside(n: int, scopes: Sequence[tuple[int, int]]) -> bytearray:

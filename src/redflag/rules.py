@@ -122,6 +122,7 @@ class RuleSet:
         negation: str,
         anchors: Mapping[str, str] | None = None,
         context: Mapping[str, str] | None = None,
+        concepts: Mapping[str, str] | None = None,
         source: str = "",
         digest: str = "",
     ) -> None:
@@ -137,6 +138,10 @@ class RuleSet:
             self.context = {name: regex.compile(p) for name, p in (context or {}).items()}
         except regex.error as exc:
             raise RuleError(f"a context pattern does not compile: {exc}") from exc
+        try:
+            self.concepts = {name: regex.compile(p) for name, p in (concepts or {}).items()}
+        except regex.error as exc:
+            raise RuleError(f"a concept pattern does not compile: {exc}") from exc
         ids = [r.id for r in self.rules]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -176,6 +181,17 @@ class RuleSet:
             if m is not None and not self._negated(text, m.start(), m.end()):
                 found[name] = m.span()
         return found
+
+    def concept_spans(self, text: str) -> list[tuple[str, int]]:
+        """``(concept, start)`` of every concept occurrence in ``text`` (normalized)."""
+        out = []
+        timeout = timeout_for(text)
+        for name, p in self.concepts.items():
+            try:
+                out.extend((name, m.start()) for m in p.finditer(text, timeout=timeout))
+            except TimeoutError:
+                log.warning("concept %s timed out on a text of %d characters and was skipped", name, len(text))
+        return out
 
     def is_negated(self, text: str, start: int, end: int) -> bool:
         """Whether a refusal (``NEG``) follows ``text[start:end]`` within its sentence."""
@@ -285,11 +301,13 @@ def load_rules(path: str | Path | None = None, *, text: str | None = None) -> Ru
     negation = _expand(defs["NEG"], defs, f"{source}: NEG")
     anchors = {label: _expand(p, defs, f"{source}: anchors.{label}") for label, p in doc.get("anchors", {}).items()}
     context = {name: _expand(p, defs, f"{source}: context.{name}") for name, p in doc.get("context", {}).items()}
+    concepts = {name: _expand(p, defs, f"{source}: concepts.{name}") for name, p in doc.get("concepts", {}).items()}
     return RuleSet(
         rules,
         negation=negation,
         anchors=anchors,
         context=context,
+        concepts=concepts,
         source=source,
         digest=hashlib.sha256(raw).hexdigest(),
     )
