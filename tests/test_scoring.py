@@ -113,3 +113,12 @@ def test_context_evidence_says_what_is_missing(scorer):
     assert ctx and "外部連絡申請の承認は書かれていません" in ctx[0].reason
     safe = scorer.score("仮払いが完了し、外部連絡申請も承認されましたので、以降はChatworkでお願いします。")
     assert safe.labels == ()
+
+
+def test_redflag_train_stays_the_function_after_its_module_is_imported():
+    import importlib
+
+    importlib.import_module("redflag.train")
+    from redflag.train import Example  # noqa: F401
+
+    assert callable(redflag.train) and redflag.train.__module__ == "redflag"

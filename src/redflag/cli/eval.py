@@ -1,16 +1,18 @@
-"""``redflag eval DATA``: per-label precision/recall/F1, micro/macro F1, safe false-positive rate."""
+"""``redflag eval DATA``: how a model does on labeled messages.
+
+Prints per-label precision/recall/F1/average precision with confusion counts (tp/fp/fn/tn), the
+threshold and calibration error per label, any-risk figures, the false-positive rate on safe
+messages, micro/macro F1 and reliability bins; ``--rules`` adds the per-rule hit table.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from typing import Any
 
-import numpy as np
-
 from ..dataset import load_examples
-from ..evaluate import compute_report, format_rule_table, rule_table
+from ..evaluate import evaluate
 from ._common import add_model_argument, load_scorer
 
 
@@ -23,7 +25,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--labels-column", default="labels")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
-        "--rules", action="store_true", help="also print how often each rule fires on risky and safe messages"
+        "--rules",
+        action="store_true",
+        help="also print how often each rule fires on risky and safe messages, its precision and "
+        "the messages it decided",
+    )
+    p.add_argument(
+        "--messages", action="store_true", help="with --json: include every message's outcome (labels, scores, hits)"
     )
     add_model_argument(p)
     p.set_defaults(func=run)
@@ -32,21 +40,15 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     scorer = load_scorer(args)
     examples = load_examples(args.data, text_column=args.text_column, labels_column=args.labels_column)
-    results = scorer.score_many([ex.text for ex in examples], explain=False)
-    scores = np.array([[a.scores[label] for label in scorer.labels] for a in results])
-    report = compute_report([ex.labels for ex in examples], [a.labels for a in results], scores, scorer.labels)
-    table = None
-    if args.rules:
-        hit_ids = [{h.rule.id for h in scorer.analyze(ex.text)[0].hits if not h.negated} for ex in examples]
-        table = rule_table(hit_ids, [ex.labels for ex in examples], scorer.rules)
+    report = evaluate(scorer, examples)
     if args.json:
-        out = report.to_dict()
-        if table is not None:
-            out["rules"] = [{**asdict(r), "precision": r.precision} for r in table]
+        out = report.to_dict(messages=args.messages)
+        if not args.rules:
+            out.pop("rules", None)
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         print(report.format(args.data))
-        if table is not None:
+        if args.rules:
             print()
-            print(format_rule_table(table))
+            print(report.format_rules())
     return 0
