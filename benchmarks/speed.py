@@ -102,7 +102,7 @@ def main() -> None:
         scorer.score(t)
         rf_one.append(time.perf_counter() - s)
 
-    from redflag.train import train
+    from redflag.training import train
 
     start = time.perf_counter()
     train(examples, folds=2)

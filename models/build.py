@@ -15,7 +15,7 @@ from pathlib import Path
 
 from redflag.card import card_markdown
 from redflag.dataset import default_examples
-from redflag.train import train
+from redflag.training import train
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -24,7 +24,7 @@ from redflag.labels import LABELS
 from redflag.model import LinearModel
 from redflag.rules import default_rules_text, load_rules
 from redflag.scorer import Scorer
-from redflag.train import Example, train
+from redflag.training import Example, train
 
 
 def _sigmoid(z: float) -> float:

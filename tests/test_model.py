@@ -12,7 +12,7 @@ from redflag.labels import LABELS
 from redflag.model import LinearModel, ModelFormatError, sha256_file
 from redflag.platforms import get_platform
 from redflag.scorer import Scorer
-from redflag.train import _identity, train
+from redflag.training import _identity, train
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,7 @@ def test_validation_metrics_are_recorded(small):
 
 
 def test_training_needs_two_groups():
-    from redflag.train import Example
+    from redflag.training import Example
 
     examples = [Example("LINEで連絡ください", ("off_platform",), group="g"), Example("納品しました", (), group="g")]
     with pytest.raises(ValueError, match="at least 2 groups"):

@@ -118,7 +118,7 @@ def test_context_evidence_says_what_is_missing(scorer):
 def test_redflag_train_stays_the_function_after_its_module_is_imported():
     import importlib
 
-    importlib.import_module("redflag.train")
-    from redflag.train import Example  # noqa: F401
+    importlib.import_module("redflag.training")
+    from redflag.training import Example  # noqa: F401
 
     assert callable(redflag.train) and redflag.train.__module__ == "redflag"

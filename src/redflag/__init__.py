@@ -64,15 +64,9 @@ def score_thread(messages: Iterable[str], *, platform: str = "generic", allow: S
     return default_scorer().score_thread(messages, platform=platform, allow=allow)
 
 
-# Imported here, before the function below takes the name: importing the submodule later (as
-# ``from redflag.train import Example`` does) would otherwise rebind ``redflag.train`` to the
-# module, and ``redflag.train(examples)`` would stop working.
-from . import train as _train_module  # noqa: E402, F401
-
-
 def train(examples, **kwargs):  # type: ignore[no-untyped-def]
-    """Train a model; see :func:`redflag.train.train`. Returns a ``TrainResult``."""
-    from .train import train as _train
+    """Train a model; see :func:`redflag.training.train`. Returns a ``TrainResult``."""
+    from .training import train as _train
 
     return _train(examples, **kwargs)
 

@@ -8,7 +8,7 @@ from importlib import resources
 
 from .io import InputError, read_rows
 from .labels import parse_labels
-from .train import Example
+from .training import Example
 
 __all__ = ["default_examples", "load_examples"]
 

@@ -6,7 +6,7 @@
   reliability-diagram bins), precision-recall curves with average precision, the per-rule hit
   table and one :class:`Outcome` per message.
 - :func:`cross_validate` gives the same report on out-of-fold predictions, with the folds of
-  :func:`redflag.train.train`: the "validation split" of a model trained on those examples.
+  :func:`redflag.training.train`: the "validation split" of a model trained on those examples.
 - :func:`compute_report` works from label sets (and optionally scores) alone.
 
 The rule table follows SpamAssassin's per-rule hit frequencies: how often each rule fires on
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .features import Analysis, FeatureConfig
     from .model import LinearModel
     from .scorer import Scorer
-    from .train import Example
+    from .training import Example
 
 __all__ = [
     "CalibrationBin",
@@ -639,7 +639,7 @@ def cross_validate(
     bins: int = 10,
     progress: bool = False,
 ) -> Report:
-    """The report on out-of-fold predictions, with the folds and settings of :func:`redflag.train.train`.
+    """The report on out-of-fold predictions, with the folds and settings of :func:`redflag.training.train`.
 
     Each message is scored by a model fit on the folds that do not hold its group. Without
     ``thresholds`` they are chosen on these out-of-fold scores as ``train`` chooses them, so for
@@ -649,13 +649,21 @@ def cross_validate(
 
     ``model`` takes the rules, feature configuration and thresholds from a trained model: the
     validation split of that model (given the examples it was trained on; compare
-    ``model.meta["training"]["data_sha256"]`` with :func:`redflag.train.data_hash`).
+    ``model.meta["training"]["data_sha256"]`` with :func:`redflag.training.data_hash`).
     """
     from .features import Analyzer, FeatureConfig
     from .model import LinearModel
     from .rules import default_rules_text, load_rules
     from .scorer import Scorer
-    from .train import DEFAULT_BETA, DEFAULT_C, DEFAULT_FOLDS, DEFAULT_MIN_DF, _best_threshold, _group_folds, fit_model
+    from .training import (
+        DEFAULT_BETA,
+        DEFAULT_C,
+        DEFAULT_FOLDS,
+        DEFAULT_MIN_DF,
+        _best_threshold,
+        _group_folds,
+        fit_model,
+    )
 
     folds = DEFAULT_FOLDS if folds is None else folds
     C = DEFAULT_C if C is None else C

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..card import card_markdown
 from ..dataset import default_examples, load_examples
-from ..train import DEFAULT_C, DEFAULT_FOLDS, train
+from ..training import DEFAULT_C, DEFAULT_FOLDS, train
 
 
 def add_parser(sub: Any) -> None:
