@@ -46,7 +46,7 @@ class FeatureConfig:
     #: Pairs of concepts ([concepts] in the rule file: a channel, a request, a question, money,
     #: "before", ...) that occur in the same sentence, as ``p:a&b`` (``xp:`` in a refused
     #: sentence): "LINE + request" in one sentence is a proposal, "LINE + past tense" a story.
-    concept_pairs: bool = False
+    concept_pairs: bool = True
     normalize_steps: tuple[str, ...] = DEFAULT_STEPS
     tokenizer_args: str = "-Owakati"
 
