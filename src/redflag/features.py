@@ -160,11 +160,12 @@ def _concept_pairs(
     for name, start in spans:
         by_sentence.setdefault(bisect.bisect_right(ends, start), set()).add(name)
     out = []
+    refused = _inside(len(text), scopes) if scopes else b""
     for k, names in sorted(by_sentence.items()):
         if len(names) < 2:
             continue
         start = ends[k - 1] if k else 0
-        prefix = "xp:" if any(s <= start < e for s, e in scopes) else "p:"
+        prefix = "xp:" if start < len(refused) and refused[start] else "p:"
         ordered = sorted(names)
         out.extend(f"{prefix}{a}&{b}" for i, a in enumerate(ordered) for b in ordered[i + 1 :])
     return out
