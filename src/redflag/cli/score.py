@@ -103,17 +103,23 @@ def _chunks(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
+def check_text(row: Row) -> None:
+    """Set ``row.error`` when a row without an error yet has no usable text."""
+    if row.error is not None:
+        return
+    if not isinstance(row.text, str):
+        kind = "missing" if row.text is None else f"not text ({type(row.text).__name__})"
+        row.error = f"{row.where}: message is {kind}"
+    elif not row.text.strip():
+        row.error = f"{row.where}: message is empty"
+
+
 def score_rows(
     scorer: Scorer, rows: list[Row], *, allow: list[str], explain: bool, platform: str = "generic"
 ) -> list[Assessment | None]:
     """Score the usable rows of a chunk together; rows with an error (or a bad text) get None."""
     for row in rows:
-        if row.error is None:
-            if not isinstance(row.text, str):
-                kind = "missing" if row.text is None else f"not text ({type(row.text).__name__})"
-                row.error = f"{row.where}: message is {kind}"
-            elif not row.text.strip():
-                row.error = f"{row.where}: message is empty"
+        check_text(row)
     good = [r for r in rows if r.error is None]
     try:
         done = iter(scorer.score_many([r.text for r in good], allow=allow, explain=explain, platform=platform))
@@ -174,12 +180,7 @@ class ThreadRows:
         for row in rows:
             if row.error is None and self.column not in row.extra:
                 row.error = f"{row.where}: no thread column {self.column!r}"
-            if row.error is None:
-                if not isinstance(row.text, str):
-                    kind = "missing" if row.text is None else f"not text ({type(row.text).__name__})"
-                    row.error = f"{row.where}: message is {kind}"
-                elif not row.text.strip():
-                    row.error = f"{row.where}: message is empty"
+            check_text(row)
             if row.error is not None:
                 row.thread = dict.fromkeys(THREAD_FIELDS)  # type: ignore[attr-defined]
                 row.thread["thread"] = row.extra.get(self.column)  # type: ignore[attr-defined]
