@@ -661,8 +661,8 @@ def cross_validate(
         DEFAULT_FOLDS,
         DEFAULT_MIN_DF,
         _best_threshold,
-        _group_folds,
         fit_model,
+        prepare_folds,
     )
 
     folds = DEFAULT_FOLDS if folds is None else folds
@@ -682,19 +682,7 @@ def cross_validate(
     rules = load_rules(text=rules_toml)
     config = config or FeatureConfig()
     analyzer = Analyzer(rules, config)
-    texts: Iterable[str] = [ex.text for ex in examples]
-    if progress:
-        from tqdm import tqdm
-
-        texts = tqdm(texts, desc="analyzing", unit="msg")
-    analyses = [analyzer.analyze(t) for t in texts]
-    y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
-    groups = [ex.group or f"#{i}" for i, ex in enumerate(examples)]
-    n_groups = len(set(groups))
-    if n_groups < 2:
-        raise ValueError("all examples share one group: cross-validation needs at least 2 groups")
-    k = min(max(2, folds), n_groups)
-    fold_of = _group_folds(groups, k, seed)
+    analyses, y, fold_of, k, _ = prepare_folds(examples, analyzer, folds=folds, seed=seed, progress=progress)
 
     if thresholds is not None:
         missing = set(LABELS) - set(thresholds)

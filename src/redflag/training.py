@@ -13,16 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .evaluate import Report, compute_report
-from .features import Analyzer, FeatureConfig
+from .features import Analysis, Analyzer, FeatureConfig
 from .labels import LABELS
 from .model import LinearModel
 from .rules import default_rules_text, load_rules
@@ -131,6 +130,28 @@ def _group_folds(groups: Sequence[str], folds: int, seed: int) -> np.ndarray:
     return np.array([fold_of[g] for g in groups])
 
 
+def prepare_folds(
+    examples: Sequence[Example], analyzer: Analyzer, *, folds: int, seed: int, progress: bool = False
+) -> tuple[list[Analysis], np.ndarray, np.ndarray, int, int]:
+    """Analyses, the label matrix, each example's fold, the number of folds and of groups, as training uses them.
+
+    Examples without a ``group`` are grouped by their own index; folds split by group.
+    """
+    texts: Iterable[str] = [ex.text for ex in examples]
+    if progress:
+        from tqdm import tqdm
+
+        texts = tqdm(texts, desc="analyzing", unit="msg")
+    analyses = [analyzer.analyze(t) for t in texts]
+    y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
+    groups = [ex.group or f"#{i}" for i, ex in enumerate(examples)]
+    n_groups = len(set(groups))
+    if n_groups < 2:
+        raise ValueError("all examples share one group: cross-validation needs at least 2 groups")
+    k = min(max(2, folds), n_groups)
+    return analyses, y, _group_folds(groups, k, seed), k, n_groups
+
+
 def _best_threshold(y: np.ndarray, p: np.ndarray, beta: float = 1.0) -> float:
     """The grid threshold with the best F-beta (beta < 1 weighs precision more)."""
     best, best_f = 0.5, -1.0
@@ -168,23 +189,10 @@ def train(
     rules = load_rules(text=rules_toml)
     config = config or FeatureConfig()
     analyzer = Analyzer(rules, config)
-    texts = [ex.text for ex in examples]
-    iterator: Any = texts
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(texts, desc="analyzing", unit="msg")
-    analyses = [analyzer.analyze(t) for t in iterator]
+    analyses, y, fold_of, k, n_groups = prepare_folds(examples, analyzer, folds=folds, seed=seed, progress=progress)
     features = [a.features for a in analyses]
-    y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
-    groups = [ex.group or f"#{i}" for i, ex in enumerate(examples)]
-    n_groups = len(set(groups))
-    if n_groups < 2:
-        raise ValueError("all examples share one group: cross-validation needs at least 2 groups")
-    k = min(max(2, folds), n_groups)
 
     oof = np.zeros(y.shape, dtype=np.float64)
-    fold_of = _group_folds(groups, k, seed)
     for f in range(k):
         tr, va = np.where(fold_of != f)[0], np.where(fold_of == f)[0]
         vocab, idf, coef, intercept = fit_model([features[i] for i in tr], y[tr], C=C, min_df=min_df, seed=seed)

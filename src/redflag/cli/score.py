@@ -390,18 +390,7 @@ def _init_worker(
 
 
 def _score_chunk(rows: list[Row]) -> list[Rendered]:
-    from ..dask import worker_scorer
-
-    w = _worker
-    return process_chunk(
-        worker_scorer(w["model"], w["sha256"]),
-        rows,
-        allow=w["allow"],
-        explain=w["explain"],
-        kind=w["kind"],
-        mask_pii=w["mask_pii"],
-        platform=w["platform"],
-    )
+    return score_chunk_on_worker(rows, **_worker)
 
 
 def score_chunk_on_worker(
@@ -414,7 +403,7 @@ def score_chunk_on_worker(
     mask_pii: bool,
     platform: str = "generic",
 ) -> list[Rendered]:
-    """Run on a Dask worker: score and render a chunk with the worker's cached model."""
+    """Run on a Dask or pool worker: score and render a chunk with the worker's cached model."""
     from ..dask import worker_scorer
 
     scorer = worker_scorer(model, sha256)
