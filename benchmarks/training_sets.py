@@ -1,7 +1,7 @@
 """Compare training sets or settings on the same validation rows, and on real chat.
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.8] [--no-concepts]
-        [--sample 30000] [--shared ../shared]
+        [--min-df 2] [--sample 30000] [--shared ../shared]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -26,7 +26,7 @@ from redflag.evaluate import compute_report
 from redflag.features import FeatureConfig
 from redflag.labels import LABELS
 from redflag.scorer import Scorer
-from redflag.training import DEFAULT_BETA, train
+from redflag.training import DEFAULT_BETA, DEFAULT_MIN_DF, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,6 +42,7 @@ def main() -> None:
     ap.add_argument("--writers", type=int, default=29, help="validate on rows of writers w1..wN (default 29)")
     ap.add_argument("--beta", type=float, default=DEFAULT_BETA, help="F-beta of the thresholds")
     ap.add_argument("--no-concepts", action="store_true", help="train without concept-pair features")
+    ap.add_argument("--min-df", type=int, default=DEFAULT_MIN_DF, help="keep features seen in at least this many messages")
     ap.add_argument("--sample", type=int, default=30_000, help="RealPersonaChat messages to score")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = ap.parse_args()
@@ -49,7 +50,7 @@ def main() -> None:
     examples = load_examples(args.data)
     started = time.perf_counter()
     config = FeatureConfig(concept_pairs=not args.no_concepts)
-    result = train(examples, seed=0, config=config, beta=args.beta)
+    result = train(examples, seed=0, config=config, beta=args.beta, min_df=args.min_df)
     rows = np.array([0 <= _writer(ex.group, ex.id) <= args.writers for ex in examples])
     thresholds = np.array([result.model.thresholds[label] for label in LABELS])
     pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in result.oof_scores[rows]]

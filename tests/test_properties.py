@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from redflag.normalize import normalize
+from redflag.normalize import STEPS, TEXT_STEPS, Mapped, normalize, normalize_mapped
 from redflag.pii import mask
 
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -44,6 +44,8 @@ SPECIAL = st.sampled_from(
         "👩\u200d💻",
         "🏳️\u200d🌈",
         "\r\n",
+        # Where NFKC of a whole text and NFKC cluster by cluster could part, and case oddities.
+        *"¨゛゜ﾞﾟﾊﾟ각가Σσǅİﬁ①㌔ｶ",
     ]
 )
 ANY_CHAR = st.characters(codec=None, categories=None)  # every code point, surrogates included
@@ -58,6 +60,16 @@ def test_offset_map_is_total_and_ordered(text):
         s, e = n.original_span(i, i + 1)
         assert 0 <= s <= e <= len(text)
     assert list(n.starts) == sorted(n.starts)
+
+
+@given(TEXT)
+def test_text_only_normalization_matches_the_mapping_one(text):
+    # Scoring runs the text-only form of each step; evidence maps offsets with the other form.
+    fast, mapped = normalize(text), normalize_mapped(text)
+    assert fast.text == mapped.text
+    assert fast.steps == mapped.steps
+    for name in STEPS:
+        assert TEXT_STEPS[name](text) == STEPS[name](Mapped.identity(text)).text
 
 
 @given(TEXT, st.sampled_from(["generic", "crowdworks", "lancers", "coconala"]))

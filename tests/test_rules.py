@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from redflag.normalize import normalize
@@ -87,3 +89,35 @@ def test_rules_do_not_time_out_on_adversarial_input(rule, caplog):
         spans = rule.spans(text)
     assert "timed out" not in caplog.text
     assert all(0 <= s < e <= len(text) for s, e in spans)
+
+
+def _engine_texts() -> list[str]:
+    """Texts to compare the two regex engines on: the rules' examples, the test tables, the corpus."""
+    import gzip
+    import json
+    from importlib import resources
+
+    texts = [ex for r in RULES for ex in (*r.positive, *r.negative)]
+    for path in sorted((Path(__file__).parent / "cases").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("//"):
+                texts.extend(v for v in json.loads(line).values() if isinstance(v, str))
+    corpus = resources.files("redflag").joinpath("data/corpus.jsonl.gz")
+    with gzip.open(str(corpus), "rt", encoding="utf-8") as f:
+        texts.extend(json.loads(line)["text"] for i, line in enumerate(f) if i % 4 == 0)
+    return [normalize(t).text for t in texts]
+
+
+def test_both_regex_engines_find_the_same_matches():
+    # Short texts are matched with re where a pattern allows it, long ones with regex: both
+    # must find exactly the same spans for every pattern of the rule file.
+    twins = [r._compiled for r in RULES.rules if r._compiled is not None]
+    twins += [*RULES.anchors.values(), *RULES.context.values(), *RULES.concepts.values(), RULES._negation]
+    fast = [t for t in twins if t.fast is not None]
+    assert len(fast) > len(twins) // 2  # most patterns do get the faster engine
+    texts = _engine_texts()
+    assert len(texts) > 5000
+    for t in fast:
+        for text in texts:
+            expected = [m.span() for m in t.slow.finditer(text)]
+            assert [m.span() for m in t.fast.finditer(text)] == expected, (t.pattern[:60], text)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 
 import regex
 
 from .normalize import DEFAULT_STEPS, Normalized, normalize
 from .rules import Hit, RuleSet
-from .tokenize import Token, Tokenizer
+from .tokenize import Token, Tokenizer, locate
 
 __all__ = ["Analysis", "Analyzer", "FeatureConfig", "char_view"]
 
@@ -56,12 +57,19 @@ class Analysis:
     """Everything the scorer needs to know about one message."""
 
     normalized: Normalized
-    tokens: tuple[Token, ...]
+    #: MeCab surface tokens of the normalized text (see :attr:`tokens` for their offsets).
+    words: tuple[str, ...]
     hits: tuple[Hit, ...]
     features: tuple[str, ...]
     anchored: frozenset[str] = frozenset()
     #: Context statements found (name -> span in the normalized text), e.g. escrow_funded.
     context: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    @cached_property
+    def tokens(self) -> tuple[Token, ...]:
+        """``(surface, start, end)`` in the normalized text; found on first use (evidence needs
+        them, scoring does not)."""
+        return tuple(locate(self.normalized.text, self.words))
 
 
 def _fold(tok: str) -> str:
@@ -78,33 +86,37 @@ class Analyzer:
 
     def analyze(self, text: str, *, allow: Sequence[str] = ()) -> Analysis:
         n = normalize(text, self.config.normalize_steps)
-        tokens = tuple(self.tokenizer.tokens_with_offsets(n.text))
+        words = tuple(self.tokenizer.surfaces(n.text))
         allowed = _allowed_spans(n.text, allow)
         hits = tuple(self.rules.find(n.text, allow=allowed))
-        features = self._features(n.text, tokens, hits, allowed)
+        features = self._features(n.text, words, hits, allowed)
         anchored = self.rules.anchored(_blank(n.text, allowed) if allowed else n.text)
         context = self.rules.context_found(n.text) if self.config.context_features else {}
         if context:
             features.extend("k:" + name for name in context)
             if len(context) == len(self.rules.context):
                 features.append("k:all")
-        return Analysis(n, tokens, hits, tuple(features), anchored, context)
+        return Analysis(n, words, hits, tuple(features), anchored, context)
 
     def _features(
-        self, text: str, tokens: Sequence[Token], hits: Sequence[Hit], allowed: Sequence[tuple[int, int]]
+        self, text: str, surfaces: Sequence[str], hits: Sequence[Hit], allowed: Sequence[tuple[int, int]]
     ) -> list[str]:
         cfg = self.config
+        tokens: Sequence[Token] = ()
         if allowed:
             # Words that are the job's subject must not count: blank them before n-grams.
+            tokens = [t for t in locate(text, surfaces) if not any(s <= t[1] and t[2] <= e for s, e in allowed)]
+            surfaces = [t[0] for t in tokens]
             text = _blank(text, allowed)
-            tokens = [t for t in tokens if not any(s <= t[1] and t[2] <= e for s, e in allowed)]
-        words = [_fold(t[0]) for t in tokens]
+        words = [_fold(t) for t in surfaces]
         scopes = _negated_sentences(text, hits) if cfg.negation_scope else []
         if not scopes:
             feats = ["w:" + w for w in words]
             if cfg.word_bigrams:
                 feats.extend(f"b:{a} {b}" for a, b in pairwise(words))
         else:
+            # Offsets are needed only here (and with an allow-list), so they are found only here.
+            tokens = tokens or locate(text, surfaces)
             flags = _inside(len(text), scopes)
             inside = [bool(flags[t[1]]) if t[1] < len(flags) else False for t in tokens]
             feats = [("xw:" if x else "w:") + w for w, x in zip(words, inside)]

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
 
 from .features import FeatureConfig
 from .labels import LABELS
@@ -110,7 +109,11 @@ class LinearModel:
         norm = math.sqrt(float(w @ w))
         return idx, (w / norm if norm else w)
 
-    def matrix(self, feature_lists: Sequence[Sequence[str]]) -> sparse.csr_matrix:
+    def matrix(self, feature_lists: Sequence[Sequence[str]]) -> Any:
+        """The tf-idf rows of many messages as a ``scipy.sparse.csr_matrix`` (for training and analysis)."""
+        # Imported here: scoring does not need scipy, and importing it costs a worker process about 20 MB.
+        from scipy import sparse
+
         indptr = [0]
         indices: list[np.ndarray] = []
         data: list[np.ndarray] = []
@@ -136,10 +139,16 @@ class LinearModel:
         return _sigmoid(w @ self.coef[idx] + self.intercept)
 
     def proba(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """Per-label probabilities, shape ``(n_messages, n_labels)``."""
-        if not feature_lists:
-            return np.empty((0, len(self.labels)))
-        return _sigmoid(np.asarray(self.matrix(feature_lists) @ self.coef) + self.intercept)
+        """Per-label probabilities, shape ``(n_messages, n_labels)``.
+
+        Row by row, with the same arithmetic as :meth:`proba_one`, so that a message gets the
+        same bits alone and in a batch (a sparse matrix product would add in another order).
+        """
+        z = np.empty((len(feature_lists), len(self.labels)))
+        for i, features in enumerate(feature_lists):
+            idx, w = self.vector(features)
+            z[i] = w @ self.coef[idx]
+        return _sigmoid(z + self.intercept)
 
     def combine(self, probs: np.ndarray, anchored: frozenset[str]) -> np.ndarray:
         """Final per-label scores: the probability, discounted where the label is unanchored."""
@@ -206,41 +215,41 @@ class LinearModel:
             recorded_hash_path(path).write_text(f"{digest}  {Path(path).name}\n", encoding="ascii")
         return digest
 
+    @staticmethod
+    def check_file(path: str | Path, *, sha256: str | None = None) -> dict[str, Any]:
+        """Check a model file without loading it; returns its header.
+
+        The same checks :meth:`load` makes before it reads the arrays (the file exists, has
+        ``sha256`` if given, is an archive of this format and version with every entry a model
+        has), plus the archive's checksums. A process that hands the scoring to workers checks
+        the file this way, so that a bad model fails at once without the memory of a loaded copy.
+        """
+        p = Path(path)
+        header = _read_header(p, sha256)
+        with zipfile.ZipFile(p) as zf:
+            names = set(zf.namelist())
+            missing = sorted(f"{k}.npy" for k in _ENTRIES if f"{k}.npy" not in names)
+            if missing:
+                raise ModelFormatError(f"{p}: damaged or incomplete model file (missing {', '.join(missing)})")
+            bad = zf.testzip()
+        if bad is not None:
+            raise ModelFormatError(f"{p}: damaged model file (entry {bad} fails its checksum)")
+        return header
+
     @classmethod
     def load(cls, path: str | Path, *, sha256: str | None = None) -> LinearModel:
         """Read a model file; with ``sha256``, refuse it unless the file has exactly that hash."""
         p = Path(path)
-        if p.is_dir():
-            raise ModelFormatError(f"{p}: is a directory, not a model file")
-        if not p.exists():
-            raise ModelFormatError(f"{p}: no such model file")
-        if sha256 is not None:
-            actual = sha256_file(p)
-            if actual != sha256:
-                raise ModelFormatError(
-                    f"{p}: SHA-256 {actual} does not match the recorded {sha256}; "
-                    "the file was changed or damaged. Reinstall redflag or retrain the model."
-                )
-        if not zipfile.is_zipfile(p):
-            raise ModelFormatError(
-                f"{p}: not a redflag model (expected a .npz archive written by `redflag train`; "
-                "pickle/joblib files are never loaded)"
-            )
+        header = _read_header(p, sha256)
         try:
             with np.load(p, allow_pickle=False) as z:
-                header = json.loads(_text(z["header"]))
-                if header.get("format") != FORMAT:
-                    raise ModelFormatError(f"{p}: format {header.get('format')!r} is not {FORMAT!r}")
-                if header.get("format_version") != FORMAT_VERSION:
-                    raise ModelFormatError(
-                        f"{p}: model format version {header.get('format_version')} is not supported "
-                        f"(this redflag reads version {FORMAT_VERSION}); retrain with `redflag train`"
-                    )
                 words = json.loads(_text(z["vocabulary"]))
                 model = cls(
                     vocabulary={w: i for i, w in enumerate(words)},
-                    idf=z["idf"].astype(np.float64),
-                    coef=z["coef"].astype(np.float64),
+                    # Kept as stored (float32): arithmetic with them is done in float64 all the
+                    # same (numpy widens them exactly), at half the memory of a float64 copy.
+                    idf=z["idf"],
+                    coef=z["coef"],
                     intercept=z["intercept"].astype(np.float64),
                     thresholds={k: float(v) for k, v in header["thresholds"].items()},
                     config=_config(header["config"]),
@@ -266,6 +275,44 @@ class LinearModel:
             raise ModelFormatError(f"{where}: array shapes do not agree with the vocabulary")
         if set(self.thresholds) != set(self.labels):
             raise ModelFormatError(f"{where}: thresholds do not cover the labels {self.labels}")
+
+
+#: The entries of a model archive (each ``NAME.npy``).
+_ENTRIES = ("header", "vocabulary", "rules", "idf", "coef", "intercept")
+
+
+def _read_header(p: Path, sha256: str | None) -> dict[str, Any]:
+    """Check that ``p`` is a model file of this format (and has ``sha256``); return its header."""
+    if p.is_dir():
+        raise ModelFormatError(f"{p}: is a directory, not a model file")
+    if not p.exists():
+        raise ModelFormatError(f"{p}: no such model file")
+    if sha256 is not None:
+        actual = sha256_file(p)
+        if actual != sha256:
+            raise ModelFormatError(
+                f"{p}: SHA-256 {actual} does not match the recorded {sha256}; "
+                "the file was changed or damaged. Reinstall redflag or retrain the model."
+            )
+    if not zipfile.is_zipfile(p):
+        raise ModelFormatError(
+            f"{p}: not a redflag model (expected a .npz archive written by `redflag train`; "
+            "pickle/joblib files are never loaded)"
+        )
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            header: dict[str, Any] = json.loads(_text(z["header"]))
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelFormatError(f"{p}: damaged or incomplete model file ({exc})") from exc
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        found = header.get("format") if isinstance(header, dict) else header
+        raise ModelFormatError(f"{p}: format {found!r} is not {FORMAT!r}")
+    if header.get("format_version") != FORMAT_VERSION:
+        raise ModelFormatError(
+            f"{p}: model format version {header.get('format_version')} is not supported "
+            f"(this redflag reads version {FORMAT_VERSION}); retrain with `redflag train`"
+        )
+    return header
 
 
 def _bytes(text: str) -> np.ndarray:

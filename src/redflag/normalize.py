@@ -1,7 +1,7 @@
 """Normalization that undoes the obfuscations clients use, with an offset map.
 
-Every step is named, works on a :class:`Normalized` value and returns a new one, and keeps
-for each output character the span of the *original* text it came from. So a match found in
+Every step is named, works on a :class:`Mapped` value and returns a new one, and keeps for
+each output character the span of the *original* text it came from. So a match found in
 the normalized text (``line``) points back to the exact characters the user typed
 (``Ｌ Ｉ Ｎ Ｅ``).
 
@@ -12,22 +12,29 @@ the normalized text (``line``) points back to the exact characters the user type
 (0, 5)
 >>> n.steps
 ('collapse_spaced',)
+
+Every step has two forms: one that maps offsets (on :class:`Mapped` values) and one that only
+rewrites the text. :func:`normalize` runs the text-only forms, which is all that scoring a
+message needs, and builds the offset map from the mapping forms the first time a span is asked
+for (evidence for a flagged message). ``tests/test_normalize.py`` and
+``tests/test_properties.py`` check that the two forms give the same text.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import regex
 
-__all__ = ["DEFAULT_STEPS", "STEPS", "Normalized", "normalize"]
+__all__ = ["DEFAULT_STEPS", "STEPS", "TEXT_STEPS", "Mapped", "Normalized", "normalize", "normalize_mapped"]
 
 
 @dataclass(frozen=True)
-class Normalized:
-    """A normalized text and, for each of its characters, the original span it stands for."""
+class Mapped:
+    """A text and, for each of its characters, the span of the original it stands for."""
 
     original: str
     text: str
@@ -36,25 +43,61 @@ class Normalized:
     steps: tuple[str, ...] = ()
 
     @classmethod
-    def identity(cls, text: str) -> Normalized:
+    def identity(cls, text: str) -> Mapped:
         n = len(text)
         return cls(text, text, tuple(range(n)), tuple(range(1, n + 1)))
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A normalized text, the original, and the map between them (built on first use)."""
+
+    original: str
+    text: str
+    #: The steps that changed the text, in order.
+    steps: tuple[str, ...] = ()
+    #: Every step that ran (changed the text or not): what rebuilds the offset map.
+    pipeline: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @cached_property
+    def _map(self) -> Mapped:
+        mapped = Mapped.identity(self.original)
+        for name in self.pipeline:
+            mapped = STEPS[name](mapped)
+        if mapped.text != self.text:  # the two forms of a step disagree: a bug, never a guess
+            raise RuntimeError(
+                f"normalization steps {self.pipeline} gave {self.text!r} and, with offsets, {mapped.text!r}"
+            )
+        return mapped
+
+    @property
+    def starts(self) -> tuple[int, ...]:
+        """For each character of ``text``, where its source starts in ``original``."""
+        return self._map.starts
+
+    @property
+    def ends(self) -> tuple[int, ...]:
+        """For each character of ``text``, where its source ends in ``original``."""
+        return self._map.ends
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """Map ``text[start:end]`` back to ``(start, end)`` in the original text."""
         if not 0 <= start <= end <= len(self.text):
             raise IndexError(f"span ({start}, {end}) outside normalized text of length {len(self.text)}")
+        if self.text == self.original:
+            return start, end
+        m = self._map
         if start == end:
-            pos = self.starts[start] if start < len(self.starts) else len(self.original)
+            pos = m.starts[start] if start < len(m.starts) else len(self.original)
             return pos, pos
-        return self.starts[start], max(self.ends[start:end])
+        return m.starts[start], max(m.ends[start:end])
 
 
 # A replacement: (start, end, new_text) in the coordinates of the text it applies to.
 Edit = tuple[int, int, str]
 
 
-def _apply(n: Normalized, edits: Sequence[Edit], step: str) -> Normalized:
+def _apply(n: Mapped, edits: Sequence[Edit], step: str) -> Mapped:
     """Apply non-overlapping, sorted edits; every new character spans its whole source match."""
     if not edits:
         return n
@@ -82,11 +125,11 @@ def _apply(n: Normalized, edits: Sequence[Edit], step: str) -> Normalized:
     if text == n.text:
         return n
     steps = n.steps if step in n.steps else (*n.steps, step)
-    return Normalized(n.original, text, tuple(starts), tuple(ends), steps)
+    return Mapped(n.original, text, tuple(starts), tuple(ends), steps)
 
 
 def _regex_step(pattern: regex.Pattern[str], repl: Callable[[regex.Match[str]], str], step: str) -> Step:
-    def run(n: Normalized) -> Normalized:
+    def run(n: Mapped) -> Mapped:
         edits = [(m.start(), m.end(), repl(m)) for m in pattern.finditer(n.text)]
         return _apply(n, [e for e in edits if n.text[e[0] : e[1]] != e[2]], step)
 
@@ -94,7 +137,8 @@ def _regex_step(pattern: regex.Pattern[str], repl: Callable[[regex.Match[str]], 
     return run
 
 
-Step = Callable[[Normalized], Normalized]
+Step = Callable[[Mapped], Mapped]
+TextStep = Callable[[str], str]
 
 # A base character with the marks that compose with it (half-width kana voicing marks too),
 # so that NFKC sees whole clusters such as ｶﾞ -> ガ.
@@ -102,7 +146,7 @@ _CLUSTER = regex.compile(r"\X")
 _HALFWIDTH_VOICING = regex.compile(r"[\uff70-\uff9f]")
 
 
-def nfkc(n: Normalized) -> Normalized:
+def nfkc(n: Mapped) -> Mapped:
     """Unicode NFKC: full-width ASCII, half-width kana, circled digits, compatibility forms."""
     text = n.text
     if unicodedata.is_normalized("NFKC", text):
@@ -127,7 +171,7 @@ def nfkc(n: Normalized) -> Normalized:
     return _apply(n, edits, "nfkc")
 
 
-def lower(n: Normalized) -> Normalized:
+def lower(n: Mapped) -> Mapped:
     """Lower-case Latin letters (LINE, Line and line are one word)."""
     if n.text.islower() or not any(c.isupper() for c in n.text):
         return n
@@ -205,7 +249,7 @@ _kanji_step = _regex_step(_KANJI_RUN, _kanji_digits, "numerals")
 _kana_step = _regex_step(_KANA_RUN, _kana_digits, "numerals")
 
 
-def numerals(n: Normalized) -> Normalized:
+def numerals(n: Mapped) -> Mapped:
     """Kanji (〇九〇) and katakana (ゼロキュウゼロ) numerals in phone-like runs become digits."""
     return _kana_step(_kanji_step(n))
 
@@ -243,7 +287,7 @@ _at_step = _regex_step(_AT, lambda m: "@", "at_dot")
 _dot_step = _regex_step(_DOT, lambda m: ".", "at_dot")
 
 
-def at_dot(n: Normalized) -> Normalized:
+def at_dot(n: Mapped) -> Mapped:
     """アットマーク, (at), ドット, (dot) between address-like pieces become @ and ."""
     return _dot_step(_at_step(n))
 
@@ -265,9 +309,52 @@ STEPS: dict[str, Step] = {
 }
 DEFAULT_STEPS: tuple[str, ...] = tuple(STEPS)
 
+# ---------------------------------------------------------------- text-only forms of the steps
+
+# Characters around which NFKC of the whole text may differ from NFKC cluster by cluster (how
+# the mapping step works): combining marks, half-width voicing marks, conjoining Hangul jamo.
+_COMPOSING = regex.compile(r"[\p{M}\uff9e\uff9f\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff]")
+
+
+def _nfkc_text(text: str) -> str:
+    if unicodedata.is_normalized("NFKC", text):
+        return text
+    if _COMPOSING.search(text) is None:
+        return unicodedata.normalize("NFKC", text)
+    return nfkc(Mapped.identity(text)).text
+
+
+def _lower_text(text: str) -> str:
+    if text.isascii():
+        return text.lower()
+    # Character by character, as the mapping step does (str.lower of the whole text would
+    # treat a final sigma by its context).
+    return "".join(c.lower() if c.isupper() else c for c in text)
+
+
+def _sub(pattern: regex.Pattern[str], repl: Callable[[regex.Match[str]], str]) -> TextStep:
+    return lambda text: pattern.sub(repl, text)
+
+
+_at_text = _sub(_AT, lambda m: "@")
+_dot_text = _sub(_DOT, lambda m: ".")
+_kanji_text = _sub(_KANJI_RUN, _kanji_digits)
+_kana_text = _sub(_KANA_RUN, _kana_digits)
+
+TEXT_STEPS: dict[str, TextStep] = {
+    "nfkc": _nfkc_text,
+    "strip_invisible": _sub(_INVISIBLE, lambda m: ""),
+    "lower": _lower_text,
+    "numerals": lambda text: _kana_text(_kanji_text(text)),
+    "collapse_spaced": _sub(_SPACED, _collapse),
+    "dash": _sub(_DIGIT_DASH, lambda m: "-"),
+    "at_dot": lambda text: _dot_text(_at_text(text)),
+    "squeeze_spaces": _sub(_SPACES, lambda m: " "),
+}
+
 
 def normalize(text: str, steps: Sequence[str] = DEFAULT_STEPS) -> Normalized:
-    """Normalize ``text`` and keep the map back to it.
+    """Normalize ``text``; the map back to it is built when first needed.
 
     ``steps`` names the steps to run (see :data:`STEPS`); ``Normalized.steps`` lists those that
     actually changed the text, so a reader can see what was undone.
@@ -277,7 +364,20 @@ def normalize(text: str, steps: Sequence[str] = DEFAULT_STEPS) -> Normalized:
     unknown = [s for s in steps if s not in STEPS]
     if unknown:
         raise ValueError(f"unknown normalization step(s) {unknown}; known: {list(STEPS)}")
-    n = Normalized.identity(text)
+    out = text
+    changed: list[str] = []
+    for name in steps:
+        new = TEXT_STEPS[name](out)
+        if new != out:
+            out = new
+            if name not in changed:
+                changed.append(name)
+    return Normalized(text, out, tuple(changed), tuple(steps))
+
+
+def normalize_mapped(text: str, steps: Sequence[str] = DEFAULT_STEPS) -> Mapped:
+    """Normalize ``text`` with the mapping form of every step (the reference for :func:`normalize`)."""
+    n = Mapped.identity(text)
     for name in steps:
         n = STEPS[name](n)
     return n

@@ -8,10 +8,12 @@ exists, weight in [0, 1]). :class:`RuleSet` runs all rules over a normalized tex
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -42,6 +44,45 @@ TIMEOUT_FROM = 512
 def timeout_for(text: str) -> float | None:
     """The regex timeout to use on ``text``: none for short texts, REGEX_TIMEOUT for long ones."""
     return REGEX_TIMEOUT if len(text) > TIMEOUT_FROM else None
+
+
+# Constructs that the standard ``re`` and ``regex`` read differently (``\s`` and ``\w`` cover
+# slightly different characters, case folding differs): patterns with them use ``regex`` only.
+_ENGINE_DEPENDENT = re.compile(r"\\[sSwWbB]|\(\?[a-zA-Z]*i")
+
+
+class Twin:
+    """A pattern compiled by ``regex`` and, where the standard ``re`` reads it the same, by ``re`` too.
+
+    ``re`` finds the same matches several times faster on a short message (its alternations
+    of literals are cheaper to try), but has no timeout; texts longer than
+    :data:`TIMEOUT_FROM` go to ``regex`` with the timer, short ones to ``re`` where it could
+    compile the pattern. ``tests/test_rules.py`` checks both engines agree on every pattern.
+    """
+
+    __slots__ = ("fast", "pattern", "slow")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.slow: regex.Pattern[str] = regex.compile(pattern, flags)
+        self.fast: re.Pattern[str] | None = None
+        if not flags and _ENGINE_DEPENDENT.search(pattern) is None:
+            # A lookbehind of varying width or \p{...} is for regex only.
+            with contextlib.suppress(re.error):
+                self.fast = re.compile(pattern)
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None) -> re.Match[str] | regex.Match[str] | None:
+        end = len(text) if endpos is None else endpos
+        if self.fast is not None and len(text) <= TIMEOUT_FROM:
+            return self.fast.search(text, pos, end)
+        return self.slow.search(text, pos, end, timeout=timeout_for(text))
+
+    def finditer(self, text: str) -> Iterator[re.Match[str] | regex.Match[str]]:
+        if self.fast is not None and len(text) <= TIMEOUT_FROM:
+            return self.fast.finditer(text)
+        return self.slow.finditer(text, timeout=timeout_for(text))  # type: ignore[no-any-return]
+
+
 # How far after a hit a refusal still refers to it; the sentence end stops it earlier.
 _NEG_WINDOW = 30
 _SENTENCE_END = regex.compile(r"[。!?！？\n]")
@@ -82,7 +123,7 @@ class Rule:
             raise RuleError(f"{where}: reason_ja and reason_en are required")
         if self.pattern is not None:
             try:
-                compiled = regex.compile(self.pattern, regex.V0)
+                compiled = Twin(self.pattern)
             except regex.error as exc:
                 raise RuleError(f"{where}: pattern does not compile: {exc}") from exc
             object.__setattr__(self, "_compiled", compiled)
@@ -92,7 +133,7 @@ class Rule:
         if self.detector is not None:
             return list(DETECTORS[self.detector](text))
         try:
-            return [m.span() for m in self._compiled.finditer(text, timeout=timeout_for(text)) if m.end() > m.start()]
+            return [m.span() for m in self._compiled.finditer(text) if m.end() > m.start()]
         except TimeoutError:
             log.warning("rule %s timed out on a text of %d characters and was skipped", self.id, len(text))
             return []
@@ -131,15 +172,15 @@ class RuleSet:
         if unknown:
             raise RuleError(f"anchors for unknown label(s) {sorted(unknown)}")
         try:
-            self.anchors = {label: regex.compile(p) for label, p in (anchors or {}).items()}
+            self.anchors = {label: Twin(p) for label, p in (anchors or {}).items()}
         except regex.error as exc:
             raise RuleError(f"an anchor pattern does not compile: {exc}") from exc
         try:
-            self.context = {name: regex.compile(p) for name, p in (context or {}).items()}
+            self.context = {name: Twin(p) for name, p in (context or {}).items()}
         except regex.error as exc:
             raise RuleError(f"a context pattern does not compile: {exc}") from exc
         try:
-            self.concepts = {name: regex.compile(p) for name, p in (concepts or {}).items()}
+            self.concepts = {name: Twin(p) for name, p in (concepts or {}).items()}
         except regex.error as exc:
             raise RuleError(f"a concept pattern does not compile: {exc}") from exc
         ids = [r.id for r in self.rules]
@@ -147,15 +188,17 @@ class RuleSet:
         if dupes:
             raise RuleError(f"duplicate rule ids: {dupes}")
         self.by_id: dict[str, Rule] = {r.id: r for r in self.rules}
-        self._negation = regex.compile(negation)
+        try:
+            self._negation = Twin(negation)
+        except regex.error as exc:
+            raise RuleError(f"the refusal pattern NEG does not compile: {exc}") from exc
         # One search over every pattern at once tells whether any of them can match. Most
         # messages match none, and one search costs about what the separate ones do without
         # their per-call overhead. Patterns that cannot be joined (e.g. duplicate group names)
         # just go without it.
         self._patterned = tuple(r for r in self.rules if r._compiled is not None)
         self._detected = tuple(r for r in self.rules if r._compiled is None)
-        self._any_pattern = _union([r._compiled.pattern for r in self._patterned], regex.V0)
-        self._any_anchor = _union([p.pattern for p in self.anchors.values()], 0)
+        self._any_pattern = _Union([r._compiled for r in self._patterned])
         self.source = source
         self.digest = digest
 
@@ -169,8 +212,7 @@ class RuleSet:
         """Labels whose vocabulary occurs in ``text`` (normalized); all labels if none is defined."""
         if not self.anchors:
             return frozenset(LABELS)
-        if self._any_anchor is not None and _search(self._any_anchor, text, "anchors") is None:
-            return frozenset()
+        # One search per label: a union of them would cost more than the searches it saves.
         return frozenset(label for label, p in self.anchors.items() if _search(p, text, f"anchor {label}"))
 
     def context_found(self, text: str) -> dict[str, tuple[int, int]]:
@@ -185,10 +227,9 @@ class RuleSet:
     def concept_spans(self, text: str) -> list[tuple[str, int]]:
         """``(concept, start)`` of every concept occurrence in ``text`` (normalized)."""
         out = []
-        timeout = timeout_for(text)
         for name, p in self.concepts.items():
             try:
-                out.extend((name, m.start()) for m in p.finditer(text, timeout=timeout))
+                out.extend((name, m.start()) for m in p.finditer(text))
             except TimeoutError:
                 log.warning("concept %s timed out on a text of %d characters and was skipped", name, len(text))
         return out
@@ -211,7 +252,7 @@ class RuleSet:
         allowed = list(allow)
         hits: list[Hit] = []
         rules: Iterable[Rule] = self.rules
-        if self._any_pattern is not None and _search(self._any_pattern, text, "rules") is None:
+        if not self._any_pattern.matches(text):
             rules = self._detected
         for rule in rules:
             for s, e in rule.spans(text):
@@ -223,19 +264,51 @@ class RuleSet:
         return hits
 
 
-def _union(patterns: list[str], flags: int) -> regex.Pattern[str] | None:
+class _Union:
+    """Whether any of many patterns matches, in one search per engine.
+
+    Most messages match no rule at all, and one search over every pattern at once costs about
+    what the separate ones do without their per-call overhead. The patterns ``re`` can take
+    are joined for ``re``, the rest for ``regex``; patterns that cannot be joined (e.g.
+    duplicate group names) are tried one by one.
+    """
+
+    def __init__(self, twins: list[Twin]) -> None:
+        self.twins = twins
+        # Every pattern for long texts (with the timer); for short ones, re's share and regex's rest.
+        self.whole = _joined([t.pattern for t in twins], fast=False)
+        self.fast = _joined([t.pattern for t in twins if t.fast is not None], fast=True)
+        self.rest = _joined([t.pattern for t in twins if t.fast is None], fast=False)
+        self.split = self.fast is not None and (self.rest is not None or all(t.fast is not None for t in twins))
+
+    def matches(self, text: str) -> bool:
+        try:
+            if len(text) <= TIMEOUT_FROM and self.split:
+                return self.fast.search(text) is not None or (
+                    self.rest is not None and self.rest.search(text) is not None
+                )
+            if self.whole is not None:
+                return self.whole.search(text, timeout=timeout_for(text)) is not None
+            return any(t.search(text) for t in self.twins)
+        except TimeoutError:
+            log.warning("the rules prefilter timed out on a text of %d characters; every rule is run", len(text))
+            return True
+
+
+def _joined(patterns: list[str], *, fast: bool) -> Any:
     """One pattern that matches wherever any of ``patterns`` does (None if they cannot be joined)."""
     if not patterns:
         return None
+    source = "|".join(f"(?:{p})" for p in patterns)
     try:
-        return regex.compile("|".join(f"(?:{p})" for p in patterns), flags)
-    except regex.error:
+        return re.compile(source) if fast else regex.compile(source)
+    except (re.error, regex.error):
         return None
 
 
-def _search(pattern: regex.Pattern[str], text: str, what: str) -> regex.Match[str] | None:
+def _search(pattern: Twin, text: str, what: str) -> re.Match[str] | regex.Match[str] | None:
     try:
-        return pattern.search(text, timeout=timeout_for(text))
+        return pattern.search(text)
     except TimeoutError:
         log.warning("%s timed out on a text of %d characters and was skipped", what, len(text))
         return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import regex
@@ -88,21 +89,27 @@ class Scorer:
         Whatever the trust, the file is read as plain arrays (``numpy.load(allow_pickle=False)``):
         pickle and joblib files are never unpickled.
         """
-        if path is None:
-            default, digest = _default_model_path()
-            try:
-                return cls(LinearModel.load(default, sha256=digest), **kwargs)
-            except ModelFormatError as exc:
+        where, digest = _vouched(path, sha256, trust)
+        try:
+            return cls(LinearModel.load(where, sha256=digest), **kwargs)
+        except ModelFormatError as exc:
+            if path is None:
                 raise ModelFormatError(f"the default model shipped with redflag failed its check: {exc}") from exc
-        if sha256 is None:
-            sha256 = read_recorded_hash(path)
-            if sha256 is None and not trust and Path(path).is_file():
-                raise ModelFormatError(
-                    f"{path}: no recorded SHA-256 (expected {recorded_hash_path(path).name} beside it); "
-                    "pass sha256=... (--model-sha256 HEX) with the hash you expect, or trust=True "
-                    "(--trust-model) if you trust where this file came from"
-                )
-        return cls(LinearModel.load(path, sha256=sha256), **kwargs)
+            raise
+
+    @staticmethod
+    def check(path: str | Path | None = None, *, sha256: str | None = None, trust: bool = False) -> dict[str, Any]:
+        """Make every check :meth:`load` makes, without loading the model; returns its header.
+
+        For a process that leaves the scoring to workers (which load the model themselves).
+        """
+        where, digest = _vouched(path, sha256, trust)
+        try:
+            return LinearModel.check_file(where, sha256=digest)
+        except ModelFormatError as exc:
+            if path is None:
+                raise ModelFormatError(f"the default model shipped with redflag failed its check: {exc}") from exc
+            raise
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -413,6 +420,21 @@ def _context_evidence(analysis: Analysis, check: PlatformCheck) -> list[Evidence
 
 def _round(p: float) -> float:
     return 0.0 if math.isnan(p) else round(min(1.0, max(0.0, p)), 6)
+
+
+def _vouched(path: str | Path | None, sha256: str | None, trust: bool) -> tuple[Path, str | None]:
+    """The file to open and the SHA-256 it must have (see :meth:`Scorer.load` on trust)."""
+    if path is None:
+        return _default_model_path()
+    if sha256 is None:
+        sha256 = read_recorded_hash(path)
+        if sha256 is None and not trust and Path(path).is_file():
+            raise ModelFormatError(
+                f"{path}: no recorded SHA-256 (expected {recorded_hash_path(path).name} beside it); "
+                "pass sha256=... (--model-sha256 HEX) with the hash you expect, or trust=True "
+                "(--trust-model) if you trust where this file came from"
+            )
+    return Path(path), sha256
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from typing import Any
 
 import regex
 
-__all__ = ["Token", "Tokenizer", "sanitize"]
+__all__ = ["Token", "Tokenizer", "locate", "sanitize"]
 
 #: (surface, start, end) in the normalized text.
 Token = tuple[str, int, int]
@@ -70,19 +70,36 @@ class Tokenizer:
         letters with no space) grows with the square of its length; in pieces it stays linear.
         Shorter texts, i.e. nearly every message, are parsed whole.
         """
+        return locate(text, self.surfaces(text))
+
+    def surfaces(self, text: str) -> list[str]:
+        """The surface tokens of :meth:`tokens_with_offsets`, without their offsets.
+
+        What the model needs; :func:`locate` adds the offsets when something must be shown.
+        """
         clean = sanitize(text)
-        out: list[Token] = []
         tagger = self._tagger()
-        for offset, piece in _segments(clean):
-            pos = 0
-            for tok in tagger.parse(piece).split():
-                start = piece.find(tok, pos)
-                if start < 0:  # MeCab changed the characters (should not happen with -Owakati)
-                    start = pos
-                end = start + len(tok)
-                out.append((tok, offset + start, offset + end))
-                pos = end
+        if len(clean) <= SEGMENT:
+            return tagger.parse(clean).split()  # type: ignore[no-any-return]
+        out: list[str] = []
+        for _, piece in _segments(clean):
+            out.extend(tagger.parse(piece).split())
         return out
+
+
+def locate(text: str, surfaces: list[str] | tuple[str, ...]) -> list[Token]:
+    """``(surface, start, end)`` of each token of ``text``, found in order."""
+    clean = sanitize(text)
+    out: list[Token] = []
+    pos = 0
+    for tok in surfaces:
+        start = clean.find(tok, pos)
+        if start < 0:  # MeCab changed the characters (should not happen with -Owakati)
+            start = pos
+        end = start + len(tok)
+        out.append((tok, start, end))
+        pos = end
+    return out
 
 
 #: Longest text MeCab parses in one piece (see Tokenizer.tokens_with_offsets).

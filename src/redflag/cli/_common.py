@@ -32,7 +32,17 @@ def add_platform_argument(parser: argparse.ArgumentParser) -> None:
 
 def load_scorer(args: argparse.Namespace) -> Scorer:
     scorer = Scorer.load(args.model, sha256=args.model_sha256, trust=getattr(args, "trust_model", False))
+    _pin(args)
+    return scorer
+
+
+def check_model(args: argparse.Namespace) -> None:
+    """Every check of :func:`load_scorer`, without loading the model (workers load their own)."""
+    Scorer.check(args.model, sha256=args.model_sha256, trust=getattr(args, "trust_model", False))
+    _pin(args)
+
+
+def _pin(args: argparse.Namespace) -> None:
     if args.model is not None and args.model_sha256 is None:
         # Worker processes load the model again: pin them to the bytes this process accepted.
         args.model_sha256 = sha256_file(args.model)
-    return scorer

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gc
 import json
 import multiprocessing
 import os
@@ -29,7 +28,7 @@ from ..labels import LABELS
 from ..pii import mask, mask_assessment
 from ..results import Assessment
 from ..scorer import Scorer
-from ._common import add_model_argument, add_platform_argument, load_scorer
+from ._common import add_model_argument, add_platform_argument, check_model, load_scorer
 
 CHUNK = 512
 #: Without an explicit ``--jobs``, worker processes are started only for inputs of more than
@@ -437,7 +436,7 @@ def run(args: argparse.Namespace) -> int:
     explain = not args.no_evidence
     # Checked here even when workers do the scoring, so that a bad model fails before any work;
     # this also pins args.model_sha256 to the bytes accepted here, which the workers then load.
-    scorer: Scorer | None = load_scorer(args)
+    check_model(args)
     rows = read_rows(
         args.input, text_column=args.text_column, id_column=args.id_column, fmt=args.format, encoding=args.encoding
     )
@@ -459,9 +458,9 @@ def run(args: argparse.Namespace) -> int:
         jobs = 1  # each message depends on the ones before it in its thread
         if args.scheduler is not None:
             raise InputError("--thread-column runs in one process; it cannot be combined with --scheduler")
-    if args.scheduler is not None or jobs > 1:
-        scorer = None  # the workers load their own; this process would hold a copy it never uses
-        gc.collect()
+    # Only a run in this process loads the model here: with workers, each loads its own, and a
+    # copy in this process would only take memory.
+    scorer = load_scorer(args) if args.scheduler is None and jobs == 1 else None
     if args.thread_column is not None:
         assert scorer is not None
         threads = ThreadRows(scorer, args.thread_column, allow=args.allow, explain=explain, platform=args.platform)
