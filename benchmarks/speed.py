@@ -8,20 +8,25 @@ longer texts) it measures:
 1. the ceiling: raw ``fugashi.Tagger('-Owakati').parse`` throughput;
 2. the naive anchor: ``TfidfVectorizer(tokenizer=...) + OneVsRestClassifier(LogisticRegression)``
    trained on the shipped corpus, batch ``predict_proba`` and one message at a time;
-3. redflag: ``Scorer.score_many`` (batch), ``Scorer.score`` one at a time (median and p99);
+3. redflag: ``Scorer.score_many`` (batch), ``Scorer.score`` one at a time (median and p99),
+   and the CLI end to end (``redflag score FILE.csv -o OUT.jsonl --jobs 1``: start-up, model
+   loading, reading, scoring with evidence and writing included);
 
-and prints each as a ratio to the ceiling and to the anchor, plus import + model-load time.
+and prints each as a ratio to the ceiling and to the anchor, plus import + model-load time and
+the training time on the shipped corpus.
 Ratios, not absolute times, are what carry over between machines.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import gzip
 import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -102,6 +107,21 @@ def main() -> None:
         scorer.score(t)
         rf_one.append(time.perf_counter() - s)
 
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "messages.csv", Path(tmp) / "scored.jsonl"
+        with src.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["id", "text"])
+            w.writerows((i, t) for i, t in enumerate(texts))
+        cmd = [sys.executable, "-m", "redflag", "score", str(src), "-o", str(out), "--jobs", "1", "--no-progress"]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+        cli_secs = time.perf_counter() - start
+        with out.open(encoding="utf-8") as f:
+            cli_rows = sum(1 for _ in f)
+        if cli_rows != len(texts):
+            raise SystemExit(f"the CLI wrote {cli_rows} rows for {len(texts)} messages")
+
     from redflag.training import train
 
     start = time.perf_counter()
@@ -123,6 +143,10 @@ def main() -> None:
     print(
         f"  redflag  score(t)               median {med_rf * 1e3:.3f} ms, p99 {p99_rf * 1e3:.3f} ms "
         f"= {med_naive / med_rf:.2f}x faster than the anchor"
+    )
+    print(
+        f"  redflag  CLI score FILE --jobs 1 {_rate(n, cli_secs)}  = {ceiling / cli_secs:.2f}x ceiling, "
+        f"{naive_batch / cli_secs:.2f}x anchor (start-up, loading, evidence and writing included)"
     )
     print(f"  import redflag + load default model: {load_secs:.2f} s")
     print(

@@ -1,7 +1,7 @@
 """Compare training sets or settings on the same validation rows, and on real chat.
 
-    python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.8] [--no-concepts]
-        [--min-df 2] [--sample 30000] [--shared ../shared]
+    python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
+        [--min-df 5] [--sample 30000 | --full] [--shared ../shared]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -26,7 +26,7 @@ from redflag.evaluate import compute_report
 from redflag.features import FeatureConfig
 from redflag.labels import LABELS
 from redflag.scorer import Scorer
-from redflag.training import DEFAULT_BETA, DEFAULT_MIN_DF, train
+from redflag.training import DEFAULT_BETA, DEFAULT_MIN_DF, _best_threshold, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,43 +40,68 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("data", help="a built training set (data/build.py writes data/train.jsonl)")
     ap.add_argument("--writers", type=int, default=29, help="validate on rows of writers w1..wN (default 29)")
-    ap.add_argument("--beta", type=float, default=DEFAULT_BETA, help="F-beta of the thresholds")
+    ap.add_argument(
+        "--beta",
+        default=str(DEFAULT_BETA),
+        help="F-beta of the thresholds; several, comma-separated, are compared from one training run",
+    )
     ap.add_argument("--no-concepts", action="store_true", help="train without concept-pair features")
     ap.add_argument("--min-df", type=int, default=DEFAULT_MIN_DF, help="keep features seen in at least this many messages")
-    ap.add_argument("--sample", type=int, default=30_000, help="RealPersonaChat messages to score")
+    ap.add_argument("--sample", type=int, default=30_000, help="RealPersonaChat messages to score (every 8th)")
+    ap.add_argument("--full", action="store_true", help="score all 408,619 RealPersonaChat messages instead")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = ap.parse_args()
+    betas = [float(b) for b in args.beta.split(",")]
     shared = Path(args.shared)
     examples = load_examples(args.data)
     started = time.perf_counter()
     config = FeatureConfig(concept_pairs=not args.no_concepts)
-    result = train(examples, seed=0, config=config, beta=args.beta, min_df=args.min_df)
+    result = train(examples, seed=0, config=config, beta=betas[0], min_df=args.min_df)
     rows = np.array([0 <= _writer(ex.group, ex.id) <= args.writers for ex in examples])
-    thresholds = np.array([result.model.thresholds[label] for label in LABELS])
-    pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in result.oof_scores[rows]]
+    y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
     gold = [ex.labels for ex, keep in zip(examples, rows) if keep]
-    report = compute_report(gold, pred)
+    # Scores do not depend on the thresholds: every message is scored once, and each beta's
+    # thresholds (chosen on all out-of-fold scores, as training does) are applied to them.
     scorer = Scorer(result.model)
     chat = []
     with gzip.open(shared / "corpora" / "real_persona_chat.jsonl.gz", "rt", encoding="utf-8") as f:
         for i, line in enumerate(f):
-            if i % 8 == 0:
+            if args.full or i % 8 == 0:
                 chat.append(json.loads(line)["text"])
-            if len(chat) >= args.sample:
+            if not args.full and len(chat) >= args.sample:
                 break
     asdc = [json.loads(line)["text"] for line in (shared / "corpora" / "asdc.jsonl").open(encoding="utf-8")]
-    flagged_chat = sum(1 for a in scorer.score_many(chat, explain=False) if a.labels)
-    flagged_asdc = sum(1 for a in scorer.score_many(asdc, explain=False) if a.labels)
-    per_label = " ".join(f"{k}={m.f1:.3f}/R{m.recall:.2f}" for k, m in report.labels.items())
+    chat_scores = _scores(scorer, chat)
+    asdc_scores = _scores(scorer, asdc)
     print(
-        f"{args.data} (concepts={config.concept_pairs}, beta={args.beta}): {len(examples)} messages; "
-        f"out-of-fold on the {int(rows.sum())} rows of w1..w{args.writers}: macro-F1 {report.macro_f1:.3f}, "
-        f"any-risk R {report.any_recall:.3f} P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}"
+        f"{args.data} (concepts={config.concept_pairs}, min_df={args.min_df}): {len(examples)} messages, "
+        f"{len(result.model.vocabulary)} features; out-of-fold figures on the {int(rows.sum())} rows of "
+        f"w1..w{args.writers}; RealPersonaChat {'all' if args.full else 'sample'} n={len(chat)}, ASDC n={len(asdc)}"
     )
-    print(
-        f"RealPersonaChat sample: {flagged_chat} of {len(chat)} flagged ({flagged_chat / len(chat):.4%}); "
-        f"ASDC: {flagged_asdc} of {len(asdc)} ({flagged_asdc / len(asdc):.4%}); {time.perf_counter() - started:.0f} s"
-    )
+    for beta in betas:
+        thresholds = np.array([_best_threshold(y[:, j], result.oof_scores[:, j], beta) for j in range(len(LABELS))])
+        pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in result.oof_scores[rows]]
+        report = compute_report(gold, pred)
+        per_label = " ".join(f"{k}={m.f1:.3f}/R{m.recall:.2f}" for k, m in report.labels.items())
+        flagged_chat = int((chat_scores >= thresholds).any(axis=1).sum())
+        flagged_asdc = int((asdc_scores >= thresholds).any(axis=1).sum())
+        print(
+            f"  beta={beta}: macro-F1 {report.macro_f1:.3f}, any-risk R {report.any_recall:.3f} "
+            f"P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}\n"
+            f"    RealPersonaChat {flagged_chat} flagged ({flagged_chat / len(chat):.4%}); "
+            f"ASDC {flagged_asdc} ({flagged_asdc / len(asdc):.4%}); thresholds "
+            + " ".join(f"{t:.2f}" for t in thresholds)
+        )
+    print(f"  {time.perf_counter() - started:.0f} s")
+
+
+def _scores(scorer: Scorer, texts: list[str]) -> np.ndarray:
+    """Final per-label scores (anchors and the generic platform rule applied), before thresholds."""
+    out = np.empty((len(texts), len(LABELS)))
+    for start in range(0, len(texts), 2048):
+        for i, a in enumerate(scorer.score_many(texts[start : start + 2048], explain=False), start):
+            out[i] = [a.scores[label] for label in LABELS]
+    return out
 
 
 if __name__ == "__main__":

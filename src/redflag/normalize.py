@@ -325,8 +325,9 @@ def _nfkc_text(text: str) -> str:
 
 
 def _lower_text(text: str) -> str:
-    if text.isascii():
-        return text.lower()
+    lowered = text.lower()
+    if text.isascii() or lowered == text:  # nothing upper-case in it (the usual Japanese message)
+        return lowered
     # Character by character, as the mapping step does (str.lower of the whole text would
     # treat a final sigma by its context).
     return "".join(c.lower() if c.isupper() else c for c in text)

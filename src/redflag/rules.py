@@ -199,6 +199,7 @@ class RuleSet:
         self._patterned = tuple(r for r in self.rules if r._compiled is not None)
         self._detected = tuple(r for r in self.rules if r._compiled is None)
         self._any_pattern = _Union([r._compiled for r in self._patterned])
+        self._any_concept = _Union(list(self.concepts.values()))
         self.source = source
         self.digest = digest
 
@@ -226,7 +227,9 @@ class RuleSet:
 
     def concept_spans(self, text: str) -> list[tuple[str, int]]:
         """``(concept, start)`` of every concept occurrence in ``text`` (normalized)."""
-        out = []
+        out: list[tuple[str, int]] = []
+        if not self._any_concept.matches(text):  # about half of all chat messages have none
+            return out
         for name, p in self.concepts.items():
             try:
                 out.extend((name, m.start()) for m in p.finditer(text))
