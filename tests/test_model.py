@@ -95,6 +95,39 @@ def test_tampered_model_is_refused(small, tmp_path):
         LinearModel.load(path)  # damaged even without a recorded hash
 
 
+def test_check_refuses_what_load_refuses_without_loading(small, tmp_path):
+    # The batch CLI checks the model this way when workers do the loading.
+    import zipfile
+
+    _, result = small
+    good = tmp_path / "good.npz"
+    result.model.save(good)
+    assert Scorer.check(good)["labels"] == list(LABELS)
+    assert Scorer.check()["format"] == "redflag-model"  # the shipped model
+    # An archive missing an entry, and one whose entry fails its checksum, with hashes recorded.
+    partial = tmp_path / "partial.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(partial, "w") as dst:
+        for name in src.namelist():
+            if name != "coef.npy":
+                dst.writestr(name, src.read(name))
+    (tmp_path / "partial.npz.sha256").write_text(sha256_file(partial) + "  partial.npz\n", encoding="ascii")
+    with pytest.raises(ModelFormatError, match=r"missing coef\.npy"):
+        Scorer.check(partial)
+    with pytest.raises(ModelFormatError):
+        Scorer.load(partial)
+    stored = tmp_path / "stored.npz"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(stored, "w", compression=zipfile.ZIP_STORED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the vocabulary entry, stored uncompressed
+    stored.write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="fails its checksum"):
+        Scorer.check(stored, trust=True)
+    with pytest.raises(ModelFormatError, match="no recorded SHA-256"):
+        Scorer.check(tmp_path / "stored.npz")
+
+
 class _Boom:
     def __reduce__(self):
         return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('x')",))

@@ -38,10 +38,11 @@ DEFAULT_FOLDS = 5
 DEFAULT_MIN_DF = 5
 #: Thresholds maximize F-beta on validation; below 1 favours precision, because in real
 #: traffic safe messages far outnumber risky ones, unlike in a training corpus (about 45% risky
-#: here). The value is set by the constraint this operating point must meet, the share of real
-#: chat flagged (benchmarks/quality.py, at most 0.05%): on the default corpus 0.9 flagged 0.0502%
-#: of RealPersonaChat and 0.8 stays below.
-DEFAULT_BETA = 0.8
+#: here). The value is the highest that meets the constraint on this operating point, the
+#: share of real chat flagged (at most 0.05%): on the default corpus,
+#: `benchmarks/training_sets.py data/train.jsonl --beta 0.6,0.65,0.7,0.72,0.73,0.75,0.8 --full`
+#: flags 160/165/189/194/208/211/262 of the 408,619 RealPersonaChat messages, so 0.72 (0.047%).
+DEFAULT_BETA = 0.72
 # Thresholds are searched on this grid and kept inside these bounds: a threshold at the very
 # edge of the grid means the validation data could not tell, and an extreme value would not
 # survive new writers.
