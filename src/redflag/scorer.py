@@ -69,7 +69,7 @@ class Scorer:
         self.rules = load_rules(text=model.rules_toml)
         self.analyzer = Analyzer(self.rules, model.config)
         self.max_chars = max_chars
-        self._thresholds = np.array([model.thresholds[label] for label in model.labels])
+        self._thresholds = [model.thresholds[label] for label in model.labels]
 
     @classmethod
     def load(
@@ -271,8 +271,9 @@ class Scorer:
         platform_name: str = "generic",
     ) -> Assessment:
         labels_all = self.model.labels
-        scores = {label: _round(float(p)) for label, p in zip(labels_all, probs)}
-        decided = tuple(label for label, p, t in zip(labels_all, probs, self._thresholds) if p >= t)
+        values = probs.tolist()  # Python floats: the same numbers, cheaper to compare and round
+        scores = {label: _round(p) for label, p in zip(labels_all, values)}
+        decided = tuple(label for label, p, t in zip(labels_all, values, self._thresholds) if p >= t)
         risk = max(scores.values()) if scores else 0.0
         evidence = self._evidence(analysis, decided, check) if explain and decided else ()
         advice = {label: LABEL_INFO[label].advice_ja for label in decided if label in LABEL_INFO}
