@@ -4,7 +4,7 @@ Example counts come from the hypothesis profile: ``ci`` (default, bounded) or ``
 
     HYPOTHESIS_PROFILE=long .venv/bin/pytest tests/test_properties.py -p no:cacheprovider
 
-runs every property on 100,000 examples (see tests/README.md for the last figures).
+runs every property on 100,000 examples.
 """
 
 from __future__ import annotations

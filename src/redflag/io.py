@@ -251,6 +251,8 @@ def _read_csv(lines: _Lines, text_col: str, id_col: str, delimiter: str) -> Iter
         raise InputError(f"{label}: line 1: no column {text_col!r} in the header {header}; pass --text-column")
     ti = header.index(text_col)
     ii = header.index(id_col) if id_col in header else None
+    # The other columns, carried through: found once, not per row.
+    others = [(j, h) for j, h in enumerate(header) if j not in (ti, ii)]
     index = 0
     while True:
         start_line = lines.line_no + 1
@@ -274,7 +276,7 @@ def _read_csv(lines: _Lines, text_col: str, id_col: str, delimiter: str) -> Iter
             )
             index += 1
             continue
-        extra = {h: v for j, (h, v) in enumerate(zip(header, fields)) if j not in (ti, ii)}
+        extra = {h: fields[j] for j, h in others}
         yield Row(index, start_line, fields[ii] if ii is not None else None, fields[ti], extra, source=label)
         index += 1
 
