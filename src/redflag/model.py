@@ -280,8 +280,9 @@ class LinearModel:
                 words = json.loads(_text(z["vocabulary"]))
                 model = cls(
                     vocabulary={w: i for i, w in enumerate(words)},
-                    # Kept as stored (float32): arithmetic with them is done in float64 all the
-                    # same (numpy widens them exactly), at half the memory of a float64 copy.
+                    # Kept as stored (float32): scoring reads the float64 table made from them
+                    # (see table), and other arithmetic with them is float64 all the same (numpy
+                    # widens them exactly); a float64 copy here would only add memory.
                     idf=z["idf"],
                     coef=z["coef"],
                     intercept=z["intercept"].astype(np.float64),

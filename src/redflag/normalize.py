@@ -128,13 +128,21 @@ def _apply(n: Mapped, edits: Sequence[Edit], step: str) -> Mapped:
     return Mapped(n.original, text, tuple(starts), tuple(ends), steps)
 
 
-def _regex_step(pattern: regex.Pattern[str], repl: Callable[[regex.Match[str]], str], step: str) -> Step:
-    def run(n: Mapped) -> Mapped:
-        edits = [(m.start(), m.end(), repl(m)) for m in pattern.finditer(n.text)]
-        return _apply(n, [e for e in edits if n.text[e[0] : e[1]] != e[2]], step)
+class _RegexStep:
+    """A step that replaces the matches of one pattern: its mapping form (call it on a
+    :class:`Mapped`) and its text-only form (:meth:`text`) come from the one definition."""
 
-    run.__name__ = step
-    return run
+    def __init__(self, pattern: regex.Pattern[str], repl: Callable[[regex.Match[str]], str], step: str) -> None:
+        self.pattern = pattern
+        self.repl = repl
+        self.__name__ = step
+
+    def __call__(self, n: Mapped) -> Mapped:
+        edits = [(m.start(), m.end(), self.repl(m)) for m in self.pattern.finditer(n.text)]
+        return _apply(n, [e for e in edits if n.text[e[0] : e[1]] != e[2]], self.__name__)
+
+    def text(self, text: str) -> str:
+        return self.pattern.sub(self.repl, text)
 
 
 Step = Callable[[Mapped], Mapped]
@@ -181,13 +189,13 @@ def lower(n: Mapped) -> Mapped:
 
 # Zero-width and other invisible format characters that split a word without showing.
 _INVISIBLE = regex.compile(r"[\p{Cf}\u034f\u115f\u1160\u3164\uffa0\ufe00-\ufe0f]+")
-strip_invisible = _regex_step(_INVISIBLE, lambda m: "", "strip_invisible")
+strip_invisible = _RegexStep(_INVISIBLE, lambda m: "", "strip_invisible")
 
 # Every dash, wave and long-vowel mark that stands between two digits is a phone separator.
 _DASHES = "\\-\u2010-\u2015\u2212\u30fc\u2500\u2501\uff0d\uff70~\u301c\uff5e\u223c"
 # "の" joins digit groups when numbers are read aloud (090の1234の5678).
 _DIGIT_DASH = regex.compile(rf"(?<=\d)\s*[{_DASHES}]\s*(?=\d)|(?<=\d\d)の(?=\d\d)")
-dash = _regex_step(_DIGIT_DASH, lambda m: "-", "dash")
+dash = _RegexStep(_DIGIT_DASH, lambda m: "-", "dash")
 
 # Numerals written as kanji or katakana words, in runs long enough to be a number to dial.
 _KANJI_DIGITS = {
@@ -245,8 +253,8 @@ def _kana_digits(m: regex.Match[str]) -> str:
     return "".join(_KANA_DIGITS[w.group()] for w in _KANA_SPLIT.finditer(m.group()))
 
 
-_kanji_step = _regex_step(_KANJI_RUN, _kanji_digits, "numerals")
-_kana_step = _regex_step(_KANA_RUN, _kana_digits, "numerals")
+_kanji_step = _RegexStep(_KANJI_RUN, _kanji_digits, "numerals")
+_kana_step = _RegexStep(_KANA_RUN, _kana_digits, "numerals")
 
 
 def numerals(n: Mapped) -> Mapped:
@@ -276,15 +284,15 @@ def _collapse(m: regex.Match[str]) -> str:
     return "".join(chars)
 
 
-collapse_spaced = _regex_step(_SPACED, _collapse, "collapse_spaced")
+collapse_spaced = _RegexStep(_SPACED, _collapse, "collapse_spaced")
 
 # Spelled-out e-mail punctuation, only between pieces that look like an address.
 _AT = regex.compile(
     r"(?<=[a-z0-9._\-]\s?)(?:\s*(?:アットマーク|あっとまーく|アット|あっと|\(at\)|\[at\]|<at>|\{at\}|＠|\bat\b)\s*)(?=[a-z0-9])"
 )
 _DOT = regex.compile(r"(?<=[a-z0-9]\s?)(?:\s*(?:ドット|どっと|\(dot\)|\[dot\]|<dot>|\{dot\}|。|\bdot\b)\s*)(?=[a-z])")
-_at_step = _regex_step(_AT, lambda m: "@", "at_dot")
-_dot_step = _regex_step(_DOT, lambda m: ".", "at_dot")
+_at_step = _RegexStep(_AT, lambda m: "@", "at_dot")
+_dot_step = _RegexStep(_DOT, lambda m: ".", "at_dot")
 
 
 def at_dot(n: Mapped) -> Mapped:
@@ -293,7 +301,7 @@ def at_dot(n: Mapped) -> Mapped:
 
 
 _SPACES = regex.compile(r"[^\S\n]{2,}|[\t\u3000]")
-squeeze_spaces = _regex_step(_SPACES, lambda m: " ", "squeeze_spaces")
+squeeze_spaces = _RegexStep(_SPACES, lambda m: " ", "squeeze_spaces")
 
 #: The steps in the order they run. Order matters: NFKC first so that full-width forms are
 #: plain ASCII for the later patterns; numerals before dashes so 〇九〇ー becomes 090-.
@@ -333,24 +341,15 @@ def _lower_text(text: str) -> str:
     return "".join(c.lower() if c.isupper() else c for c in text)
 
 
-def _sub(pattern: regex.Pattern[str], repl: Callable[[regex.Match[str]], str]) -> TextStep:
-    return lambda text: pattern.sub(repl, text)
-
-
-_at_text = _sub(_AT, lambda m: "@")
-_dot_text = _sub(_DOT, lambda m: ".")
-_kanji_text = _sub(_KANJI_RUN, _kanji_digits)
-_kana_text = _sub(_KANA_RUN, _kana_digits)
-
 TEXT_STEPS: dict[str, TextStep] = {
     "nfkc": _nfkc_text,
-    "strip_invisible": _sub(_INVISIBLE, lambda m: ""),
+    "strip_invisible": strip_invisible.text,
     "lower": _lower_text,
-    "numerals": lambda text: _kana_text(_kanji_text(text)),
-    "collapse_spaced": _sub(_SPACED, _collapse),
-    "dash": _sub(_DIGIT_DASH, lambda m: "-"),
-    "at_dot": lambda text: _dot_text(_at_text(text)),
-    "squeeze_spaces": _sub(_SPACES, lambda m: " "),
+    "numerals": lambda text: _kana_step.text(_kanji_step.text(text)),
+    "collapse_spaced": collapse_spaced.text,
+    "dash": dash.text,
+    "at_dot": lambda text: _dot_step.text(_at_step.text(text)),
+    "squeeze_spaces": squeeze_spaces.text,
 }
 
 

@@ -192,14 +192,11 @@ class RuleSet:
             self._negation = Twin(negation)
         except regex.error as exc:
             raise RuleError(f"the refusal pattern NEG does not compile: {exc}") from exc
-        # One search over every pattern at once tells whether any of them can match. Most
-        # messages match none, and one search costs about what the separate ones do without
-        # their per-call overhead. Patterns that cannot be joined (e.g. duplicate group names)
-        # just go without it.
+        # Whether any pattern can match at all, in one search (see _Union).
         self._patterned = tuple(r for r in self.rules if r._compiled is not None)
         self._detected = tuple(r for r in self.rules if r._compiled is None)
-        self._any_pattern = _Union([r._compiled for r in self._patterned])
-        self._any_concept = _Union(list(self.concepts.values()))
+        self._any_pattern = _Union([r._compiled for r in self._patterned], "rules")
+        self._any_concept = _Union(list(self.concepts.values()), "concepts")
         self.source = source
         self.digest = digest
 
@@ -276,8 +273,9 @@ class _Union:
     duplicate group names) are tried one by one.
     """
 
-    def __init__(self, twins: list[Twin]) -> None:
+    def __init__(self, twins: list[Twin], what: str) -> None:
         self.twins = twins
+        self.what = what
         # Every pattern for long texts (with the timer); for short ones, re's share and regex's rest.
         self.whole = _joined([t.pattern for t in twins], fast=False)
         self.fast = _joined([t.pattern for t in twins if t.fast is not None], fast=True)
@@ -294,7 +292,7 @@ class _Union:
                 return self.whole.search(text, timeout=timeout_for(text)) is not None
             return any(t.search(text) for t in self.twins)
         except TimeoutError:
-            log.warning("the rules prefilter timed out on a text of %d characters; every rule is run", len(text))
+            log.warning("the %s prefilter timed out on a text of %d characters; each is run", self.what, len(text))
             return True
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -90,12 +91,8 @@ class Scorer:
         pickle and joblib files are never unpickled.
         """
         where, digest = _vouched(path, sha256, trust)
-        try:
+        with _naming_the_default(path):
             return cls(LinearModel.load(where, sha256=digest), **kwargs)
-        except ModelFormatError as exc:
-            if path is None:
-                raise ModelFormatError(f"the default model shipped with redflag failed its check: {exc}") from exc
-            raise
 
     @staticmethod
     def check(path: str | Path | None = None, *, sha256: str | None = None, trust: bool = False) -> dict[str, Any]:
@@ -104,12 +101,8 @@ class Scorer:
         For a process that leaves the scoring to workers (which load the model themselves).
         """
         where, digest = _vouched(path, sha256, trust)
-        try:
+        with _naming_the_default(path):
             return LinearModel.check_file(where, sha256=digest)
-        except ModelFormatError as exc:
-            if path is None:
-                raise ModelFormatError(f"the default model shipped with redflag failed its check: {exc}") from exc
-            raise
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -421,6 +414,17 @@ def _context_evidence(analysis: Analysis, check: PlatformCheck) -> list[Evidence
 
 def _round(p: float) -> float:
     return 0.0 if math.isnan(p) else round(min(1.0, max(0.0, p)), 6)
+
+
+@contextmanager
+def _naming_the_default(path: str | Path | None) -> Iterator[None]:
+    """A failure of the shipped model (``path`` None) says so; other failures pass unchanged."""
+    try:
+        yield
+    except ModelFormatError as exc:
+        if path is None:
+            raise ModelFormatError(f"the default model shipped with redflag failed its check: {exc}") from exc
+        raise
 
 
 def _vouched(path: str | Path | None, sha256: str | None, trust: bool) -> tuple[Path, str | None]:

@@ -59,8 +59,8 @@ class Tokenizer:
         return f"Tokenizer(args={self.args!r})"
 
     def tokens(self, text: str) -> list[str]:
-        """Surface tokens of ``text``."""
-        return self._tagger().parse(sanitize(text)).split()  # type: ignore[no-any-return]
+        """Surface tokens of ``text`` (the same as :meth:`surfaces`)."""
+        return self.surfaces(text)
 
     def tokens_with_offsets(self, text: str) -> list[Token]:
         """Surface tokens with their ``(start, end)`` in ``text``.
