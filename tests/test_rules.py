@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from redflag.normalize import normalize
-from redflag.rules import Rule, RuleError, load_rules
+from redflag.rules import Rule, RuleError, fold_kana, load_rules
 
 RULES = load_rules()
+CASES = Path(__file__).parent / "cases"
 POSITIVE = [(r.id, ex) for r in RULES for ex in r.positive]
 NEGATIVE = [(r.id, ex) for r in RULES for ex in r.negative]
 
@@ -121,3 +123,31 @@ def test_both_regex_engines_find_the_same_matches():
         for text in texts:
             expected = [m.span() for m in t.slow.finditer(text)]
             assert [m.span() for m in t.fast.finditer(text)] == expected, (t.pattern[:60], text)
+
+
+ANCHOR_CASES = [json.loads(line) for line in (CASES / "anchors.jsonl").open(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("case", ANCHOR_CASES, ids=[c["text"][:20] for c in ANCHOR_CASES])
+def test_anchors(case):
+    found = RULES.anchored(normalize(case["text"]).text)
+    assert set(case.get("anchored", [])) <= found, f"{case['why']}: anchored {sorted(found)}"
+    assert not set(case.get("not_anchored", [])) & found, f"{case['why']}: anchored {sorted(found)}"
+
+
+def test_kana_folding_keeps_length_and_leaves_other_characters():
+    text = "デンワ・ヴァイオリン、ヶ月ーでんわABC漢字ｱ"
+    folded = fold_kana(text)
+    assert len(folded) == len(text)
+    assert folded.startswith("でんわ・ゔぁいおりん、ゖ月ーでんわABC漢字")
+    assert folded[-1] == "ｱ"  # half-width katakana is NFKC's job, before the rules run
+
+
+def test_anchor_kana_folding_is_a_switch_of_the_rule_file(tmp_path):
+    base = '[defs]\nNEG = "ません"\n[anchors]\noff_platform = "でんわ"\n'
+    off = load_rules(text=base)
+    on = load_rules(text="anchors_fold_kana = true\n" + base)
+    assert off.anchored("デンワください") == frozenset()
+    assert on.anchored("デンワください") == {"off_platform"}
+    with pytest.raises(RuleError, match="anchors_fold_kana must be true or false"):
+        load_rules(text='anchors_fold_kana = "yes"\n' + base)

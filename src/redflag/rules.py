@@ -29,7 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-__all__ = ["Hit", "Rule", "RuleError", "RuleSet", "default_rules_text", "load_rules", "timeout_for"]
+__all__ = ["Hit", "Rule", "RuleError", "RuleSet", "default_rules_text", "fold_kana", "load_rules", "timeout_for"]
 
 log = logging.getLogger(__name__)
 
@@ -166,13 +166,18 @@ class RuleSet:
         concepts: Mapping[str, str] | None = None,
         source: str = "",
         digest: str = "",
+        anchors_fold_kana: bool = False,
     ) -> None:
         self.rules: tuple[Rule, ...] = tuple(rules)
         unknown = set(anchors or {}) - set(LABELS)
         if unknown:
             raise RuleError(f"anchors for unknown label(s) {sorted(unknown)}")
+        #: Anchors read text and patterns with katakana folded to hiragana (デンワ = でんわ).
+        self.anchors_fold_kana = anchors_fold_kana
         try:
-            self.anchors = {label: Twin(p) for label, p in (anchors or {}).items()}
+            self.anchors = {
+                label: Twin(fold_kana(p) if anchors_fold_kana else p) for label, p in (anchors or {}).items()
+            }
         except regex.error as exc:
             raise RuleError(f"an anchor pattern does not compile: {exc}") from exc
         try:
@@ -210,6 +215,8 @@ class RuleSet:
         """Labels whose vocabulary occurs in ``text`` (normalized); all labels if none is defined."""
         if not self.anchors:
             return frozenset(LABELS)
+        if self.anchors_fold_kana:
+            text = fold_kana(text)
         # One search per label: a union of them would cost more than the searches it saves.
         return frozenset(label for label, p in self.anchors.items() if _search(p, text, f"anchor {label}"))
 
@@ -315,6 +322,19 @@ def _search(pattern: Twin, text: str, what: str) -> re.Match[str] | regex.Match[
         return None
 
 
+# Katakana (ァ..ヶ) to the hiragana one row below; ー, ・ and the rest stay as they are.
+_KATA_TO_HIRA = {k: k - 0x60 for k in range(0x30A1, 0x30F7)}
+
+
+def fold_kana(text: str) -> str:
+    """``text`` with katakana written as hiragana (same length): ``デンワ`` -> ``でんわ``.
+
+    Applied to a pattern's source too: katakana are never regex syntax, so the folded pattern
+    reads the folded text as the original reads the original.
+    """
+    return text.translate(_KATA_TO_HIRA)
+
+
 _NAME = regex.compile(r"\{([A-Z_]+)\}")
 
 
@@ -384,4 +404,12 @@ def load_rules(path: str | Path | None = None, *, text: str | None = None) -> Ru
         concepts=concepts,
         source=source,
         digest=hashlib.sha256(raw).hexdigest(),
+        anchors_fold_kana=_flag(doc, "anchors_fold_kana", source),
     )
+
+
+def _flag(doc: Mapping[str, Any], key: str, source: str) -> bool:
+    value = doc.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleError(f"{source}: {key} must be true or false, got {value!r}")
+    return value
