@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from redflag.normalize import normalize
-from redflag.rules import Rule, RuleError, fold_kana, load_rules
+from redflag.rules import Rule, RuleError, Twin, _alternatives, _Union, fold_kana, load_rules
 
 RULES = load_rules()
 CASES = Path(__file__).parent / "cases"
@@ -151,3 +151,44 @@ def test_anchor_kana_folding_is_a_switch_of_the_rule_file(tmp_path):
     assert on.anchored("デンワください") == {"off_platform"}
     with pytest.raises(RuleError, match="anchors_fold_kana must be true or false"):
         load_rules(text='anchors_fold_kana = "yes"\n' + base)
+
+
+def test_union_of_patterns_answers_as_each_pattern_does():
+    # The anchors and the prefilters ask "does any of these patterns match?" of a _Union that
+    # takes the patterns apart (plain words in one alternation, the rest joined): the answer
+    # must be the one of searching every pattern, on short texts (re) and long ones (regex).
+    texts = _engine_texts()
+    texts += [t * 40 for t in texts[:200]]  # longer than TIMEOUT_FROM: the regex engine
+    checks = [(RULES._anchored_by[label], [p]) for label, p in RULES.anchors.items()]
+    checks.append((RULES._any_concept, list(RULES.concepts.values())))
+    checks.append((RULES._any_pattern, [r._compiled for r in RULES.rules if r._compiled is not None]))
+    checks += [(RULES._concept_occurs[name], [p]) for name, p in RULES.concepts.items()]
+    for union, twins in checks:
+        assert union.words is not None  # every one of them has plain words to take apart
+        for text in texts:
+            folded = fold_kana(text) if union in RULES._anchored_by.values() else text
+            assert union.matches(folded) == any(t.slow.search(folded) for t in twins), (union.what, text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "alternatives"),
+    [
+        ("a|b|c", ["a", "b", "c"]),
+        ("(?:a|b)|c", ["a", "b", "c"]),
+        ("(?:a|(?:b|c))", ["a", "b", "c"]),
+        ("(?:a|b)?|c", ["(?:a|b)?", "c"]),  # a group with a quantifier stays whole
+        ("(?:a)(?:b)|c", ["(?:a)(?:b)", "c"]),  # two groups are not one
+        (r"[|(]x|\|y", ["[|(]x", r"\|y"]),  # | and ( in a class or escaped are characters
+        (r"[]|]z|w", ["[]|]z", "w"]),  # ] first in a class is a character
+        ("a(?<!b|c)d|e", ["a(?<!b|c)d", "e"]),
+        ("a||b", ["a", "", "b"]),
+    ],
+)
+def test_alternatives_are_split_at_the_top_level_only(pattern, alternatives):
+    assert _alternatives(pattern) == alternatives
+
+
+def test_union_keeps_a_pattern_with_global_flags_whole():
+    union = _Union([Twin("(?i)abc|def")], "flags")
+    assert union.words is None and [t.pattern for t in union.twins] == ["(?i)abc|def"]
+    assert union.matches("ABC") and union.matches("DEF") and not union.matches("xyz")

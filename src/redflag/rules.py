@@ -202,6 +202,11 @@ class RuleSet:
         self._detected = tuple(r for r in self.rules if r._compiled is None)
         self._any_pattern = _Union([r._compiled for r in self._patterned], "rules")
         self._any_concept = _Union(list(self.concepts.values()), "concepts")
+        self._concept_occurs = {name: _Union([p], f"concept {name}") for name, p in self.concepts.items()}
+        # Only whether a label's vocabulary occurs is asked; a timeout counts as not found.
+        self._anchored_by = {
+            label: _Union([p], f"anchor {label}", on_timeout=False) for label, p in self.anchors.items()
+        }
         self.source = source
         self.digest = digest
 
@@ -217,8 +222,7 @@ class RuleSet:
             return frozenset(LABELS)
         if self.anchors_fold_kana:
             text = fold_kana(text)
-        # One search per label: a union of them would cost more than the searches it saves.
-        return frozenset(label for label, p in self.anchors.items() if _search(p, text, f"anchor {label}"))
+        return frozenset(label for label, any_of in self._anchored_by.items() if any_of.matches(text))
 
     def context_found(self, text: str) -> dict[str, tuple[int, int]]:
         """Context statements found in ``text`` (normalized), with the span of the first of each."""
@@ -235,6 +239,8 @@ class RuleSet:
         if not self._any_concept.matches(text):  # about half of all chat messages have none
             return out
         for name, p in self.concepts.items():
+            if not self._concept_occurs[name].matches(text):  # a fast "is it here at all" first
+                continue
             try:
                 out.extend((name, m.start()) for m in p.finditer(text))
             except TimeoutError:
@@ -272,24 +278,48 @@ class RuleSet:
 
 
 class _Union:
-    """Whether any of many patterns matches, in one search per engine.
+    """Whether any of many patterns matches somewhere in a text, asked as cheaply as it can be.
 
-    Most messages match no rule at all, and one search over every pattern at once costs about
-    what the separate ones do without their per-call overhead. The patterns ``re`` can take
-    are joined for ``re``, the rest for ``regex``; patterns that cannot be joined (e.g.
-    duplicate group names) are tried one by one.
+    Each pattern is split into its top-level alternatives (a whole ``(?:...)`` group is opened
+    too). The alternatives that are plain words are searched as one alternation of literals,
+    which ``re`` scans fast: it skips every position whose character begins none of the words.
+    The other alternatives are joined per engine: those ``re`` reads as ``regex`` does for
+    ``re``, the rest for ``regex`` (with the timer on long texts); where they cannot be joined
+    (duplicate group names), they are tried one by one. The answer is the same as searching
+    each pattern: an alternation matches at a position exactly when one of its alternatives
+    does. Used where only that answer is needed: the prefilters of the rules and concepts, and
+    the anchors.
     """
 
-    def __init__(self, twins: list[Twin], what: str) -> None:
-        self.twins = twins
+    def __init__(self, twins: list[Twin], what: str, *, on_timeout: bool = True) -> None:
         self.what = what
-        # Every pattern for long texts (with the timer); for short ones, re's share and regex's rest.
-        self.whole = _joined([t.pattern for t in twins], fast=False)
-        self.fast = _joined([t.pattern for t in twins if t.fast is not None], fast=True)
-        self.rest = _joined([t.pattern for t in twins if t.fast is None], fast=False)
-        self.split = self.fast is not None and (self.rest is not None or all(t.fast is not None for t in twins))
+        #: The answer when a search times out: True for a prefilter (then everything is run).
+        self.on_timeout = on_timeout
+        words: set[str] = set()
+        others: list[str] = []
+        for t in twins:
+            alts = _alternatives(t.pattern)
+            rest = [a for a in alts if not _is_word(a)]
+            if _GLOBAL_FLAGS.search(t.pattern) or not all(_compiles(a) for a in rest):
+                others.append(t.pattern)  # flags for the whole pattern, or parts that need each other
+                continue
+            words.update(a for a in alts if _is_word(a))
+            others.extend(rest)
+        self.words = re.compile("|".join(re.escape(w) for w in sorted(words))) if words else None
+        self.twins = [Twin(p) for p in others]
+        # Every other alternative for long texts (with the timer); for short ones, re's share and regex's rest.
+        self.whole = _joined([t.pattern for t in self.twins], fast=False)
+        self.fast = _joined([t.pattern for t in self.twins if t.fast is not None], fast=True)
+        self.rest = _joined([t.pattern for t in self.twins if t.fast is None], fast=False)
+        self.split = self.fast is not None and (
+            self.rest is not None or all(t.fast is not None for t in self.twins)
+        )
 
     def matches(self, text: str) -> bool:
+        if self.words is not None and self.words.search(text) is not None:
+            return True
+        if not self.twins:
+            return False
         try:
             if len(text) <= TIMEOUT_FROM and self.split:
                 return self.fast.search(text) is not None or (
@@ -299,8 +329,80 @@ class _Union:
                 return self.whole.search(text, timeout=timeout_for(text)) is not None
             return any(t.search(text) for t in self.twins)
         except TimeoutError:
-            log.warning("the %s prefilter timed out on a text of %d characters; each is run", self.what, len(text))
-            return True
+            log.warning("the %s search timed out on a text of %d characters", self.what, len(text))
+            return self.on_timeout
+
+
+# Inline flags for a whole pattern ((?i), (?x) ...): its alternatives cannot be taken apart.
+_GLOBAL_FLAGS = re.compile(r"\(\?[a-zA-Z]+\)")
+_META = frozenset("\\.^$*+?{}[]|()")
+
+
+def _is_word(alternative: str) -> bool:
+    return bool(alternative) and not any(c in _META for c in alternative)
+
+
+def _compiles(pattern: str) -> bool:
+    try:
+        regex.compile(pattern)
+    except regex.error:
+        return False
+    return True
+
+
+def _skip(pattern: str, i: int) -> int:
+    """The index after the escape or character class that starts at ``pattern[i]``, else i + 1."""
+    if pattern[i] == "\\":
+        return i + 2
+    if pattern[i] != "[":
+        return i + 1
+    j = i + 1
+    if j < len(pattern) and pattern[j] == "^":
+        j += 1
+    if j < len(pattern) and pattern[j] == "]":  # a ] first in a class is a character
+        j += 1
+    while j < len(pattern) and pattern[j] != "]":
+        j += 2 if pattern[j] == "\\" else 1
+    return j + 1
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of ``pattern``; an alternative that is one ``(?:...)`` group
+    is opened and its own alternatives listed instead."""
+    parts: list[str] = []
+    depth = start = i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i = _skip(pattern, i)
+    parts.append(pattern[start:])
+    out: list[str] = []
+    for part in parts:
+        body = _group_body(part)
+        out.extend(_alternatives(body) if body is not None else [part])
+    return out
+
+
+def _group_body(part: str) -> str | None:
+    """What is inside ``(?:...)`` when that group is the whole of ``part``, else None."""
+    if not part.startswith("(?:"):
+        return None
+    depth, i = 0, 0
+    while i < len(part):
+        if part[i] == "(":
+            depth += 1
+        elif part[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return part[3:i] if i == len(part) - 1 else None
+        i = _skip(part, i)
+    return None
 
 
 def _joined(patterns: list[str], *, fast: bool) -> Any:
