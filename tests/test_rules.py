@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from redflag.normalize import normalize
-from redflag.rules import Rule, RuleError, Twin, _alternatives, _Union, fold_kana, load_rules
+from redflag.rules import (
+    Rule,
+    RuleError,
+    Twin,
+    _alternatives,
+    _leading_words,
+    _trie,
+    _Union,
+    fold_kana,
+    load_rules,
+)
 
 RULES = load_rules()
 CASES = Path(__file__).parent / "cases"
@@ -154,20 +165,66 @@ def test_anchor_kana_folding_is_a_switch_of_the_rule_file(tmp_path):
 
 
 def test_union_of_patterns_answers_as_each_pattern_does():
-    # The anchors and the prefilters ask "does any of these patterns match?" of a _Union that
-    # takes the patterns apart (plain words in one alternation, the rest joined): the answer
-    # must be the one of searching every pattern, on short texts (re) and long ones (regex).
+    # The anchors ask "does any of these patterns match?" of a _Union that takes the patterns
+    # apart (plain words in one alternation, the rest joined): the answer must be the one of
+    # searching every pattern, on short texts (re) and long ones (regex). The prefilters of the
+    # rules and concepts may answer True in vain, but never False where a pattern matches, and
+    # must still turn most chat away.
     texts = _engine_texts()
     texts += [t * 40 for t in texts[:200]]  # longer than TIMEOUT_FROM: the regex engine
-    checks = [(RULES._anchored_by[label], [p]) for label, p in RULES.anchors.items()]
-    checks.append((RULES._any_concept, list(RULES.concepts.values())))
-    checks.append((RULES._any_pattern, [r._compiled for r in RULES.rules if r._compiled is not None]))
-    checks += [(RULES._concept_occurs[name], [p]) for name, p in RULES.concepts.items()]
-    for union, twins in checks:
-        assert union.words is not None  # every one of them has plain words to take apart
+    exact = [(RULES._anchored_by[label], [p]) for label, p in RULES.anchors.items()]
+    prefilters = [
+        (RULES._any_concept, list(RULES.concepts.values())),
+        (RULES._any_pattern, [r._compiled for r in RULES.rules if r._compiled is not None]),
+    ]
+    prefilters += [(RULES._concept_occurs[name], [p]) for name, p in RULES.concepts.items()]
+    for union, twins in exact:
+        assert union.words is not None  # each has plain words to take apart
         for text in texts:
-            folded = fold_kana(text) if union in RULES._anchored_by.values() else text
+            folded = fold_kana(text)
             assert union.matches(folded) == any(t.slow.search(folded) for t in twins), (union.what, text)
+    for union, twins in prefilters:
+        in_vain = 0
+        for text in texts:
+            found = any(t.slow.search(text) for t in twins)
+            answer = union.matches(text)
+            assert answer or not found, (union.what, text)
+            in_vain += answer and not found
+        if union is RULES._any_pattern:
+            assert in_vain < len(texts) / 2, in_vain
+
+
+@pytest.mark.parametrize(
+    ("words", "pattern"),
+    [
+        (["かりばらい", "かりばら", "かい"], "か(?:い|りばら(?:い)?)"),
+        (["ab", "abc", "b"], "ab(?:c)?|b"),
+        (["a.b"], r"a\.b"),
+    ],
+)
+def test_trie_of_words(words, pattern):
+    assert _trie(words) == pattern
+    compiled = re.compile(pattern)
+    for w in words:
+        assert compiled.fullmatch(w)
+
+
+@pytest.mark.parametrize(
+    ("alternative", "words"),
+    [
+        ("(?:先に|まず)[^。]{0,8}作業", ["先に", "まず"]),
+        ("(?<![a-z])(?:usdt|btc)(?![a-z])", ["usdt", "btc"]),  # lookarounds first only narrow
+        ("お電話(?:します)", ["お電話"]),
+        ("abc?d", ["ab"]),  # c may be absent
+        ("(?:a|b)?x", None),  # the group may be absent
+        ("[ab]c", None),
+        ("(?:a|b.)x", ["a", "b"]),  # each alternative of the group begins with a word
+        ("(?:a|.b)x", None),  # one of them does not
+        ("(?:line(?![a-z])|らいん|c(?<!a)w)x", ["line", "らいん", "c"]),
+    ],
+)
+def test_leading_words_of_an_alternative(alternative, words):
+    assert _leading_words(alternative) == words
 
 
 @pytest.mark.parametrize(
@@ -188,7 +245,9 @@ def test_alternatives_are_split_at_the_top_level_only(pattern, alternatives):
     assert _alternatives(pattern) == alternatives
 
 
-def test_union_keeps_a_pattern_with_global_flags_whole():
-    union = _Union([Twin("(?i)abc|def")], "flags")
-    assert union.words is None and [t.pattern for t in union.twins] == ["(?i)abc|def"]
-    assert union.matches("ABC") and union.matches("DEF") and not union.matches("xyz")
+def test_union_searches_a_pattern_with_global_flags_alone():
+    # Joined to other patterns, (?i) would make them case-insensitive too.
+    union = _Union([Twin("(?i)abc|def"), Twin("ghi|jkl")], "flags")
+    assert [t.pattern for t in union.alone] == ["(?i)abc|def"]
+    assert union.matches("ABC") and union.matches("DEF") and union.matches("ghi")
+    assert not union.matches("GHI") and not union.matches("xyz")

@@ -200,9 +200,11 @@ class RuleSet:
         # Whether any pattern can match at all, in one search (see _Union).
         self._patterned = tuple(r for r in self.rules if r._compiled is not None)
         self._detected = tuple(r for r in self.rules if r._compiled is None)
-        self._any_pattern = _Union([r._compiled for r in self._patterned], "rules")
-        self._any_concept = _Union(list(self.concepts.values()), "concepts")
-        self._concept_occurs = {name: _Union([p], f"concept {name}") for name, p in self.concepts.items()}
+        self._any_pattern = _Union([r._compiled for r in self._patterned], "rules", prefilter=True)
+        self._any_concept = _Union(list(self.concepts.values()), "concepts", prefilter=True)
+        self._concept_occurs = {
+            name: _Union([p], f"concept {name}", prefilter=True) for name, p in self.concepts.items()
+        }
         # Only whether a label's vocabulary occurs is asked; a timeout counts as not found.
         self._anchored_by = {
             label: _Union([p], f"anchor {label}", on_timeout=False) for label, p in self.anchors.items()
@@ -281,31 +283,58 @@ class _Union:
     """Whether any of many patterns matches somewhere in a text, asked as cheaply as it can be.
 
     Each pattern is split into its top-level alternatives (a whole ``(?:...)`` group is opened
-    too). The alternatives that are plain words are searched as one alternation of literals,
-    which ``re`` scans fast: it skips every position whose character begins none of the words.
-    The other alternatives are joined per engine: those ``re`` reads as ``regex`` does for
-    ``re``, the rest for ``regex`` (with the timer on long texts); where they cannot be joined
-    (duplicate group names), they are tried one by one. The answer is the same as searching
-    each pattern: an alternation matches at a position exactly when one of its alternatives
-    does. Used where only that answer is needed: the prefilters of the rules and concepts, and
-    the anchors.
+    too). The alternatives that are plain words are searched as one trie-shaped alternation of
+    literals, which ``re`` scans fast: it skips every position whose character begins none of
+    the words, and tries the words that begin with the same characters together. The other
+    alternatives are joined per engine: those ``re`` reads as ``regex`` does for ``re``, the
+    rest for ``regex`` (with the timer on long texts); where they cannot be joined (duplicate
+    group names), they are tried one by one. The answer is the same as searching each pattern:
+    an alternation matches at a position exactly when one of its alternatives does.
+
+    Where every other alternative shows words it must begin with, those are searched first,
+    and the alternatives only where one of them occurs.
+
+    With ``prefilter``, an alternative that must begin with one of some words
+    (``(?:先に|まず)[^。]{0,8}作業``) is looked for by those words alone: the answer may then be
+    True where no pattern matches, never False where one does. That is all a prefilter needs
+    (it only spares the work of running the patterns), and the words are much cheaper to find.
     """
 
-    def __init__(self, twins: list[Twin], what: str, *, on_timeout: bool = True) -> None:
+    def __init__(self, twins: list[Twin], what: str, *, on_timeout: bool = True, prefilter: bool = False) -> None:
         self.what = what
         #: The answer when a search times out: True for a prefilter (then everything is run).
         self.on_timeout = on_timeout
         words: set[str] = set()
         others: list[str] = []
+        #: Patterns with flags for the whole pattern ((?i) ...): searched alone, as joined to
+        #: others their flags would apply to all.
+        self.alone = [t for t in twins if _GLOBAL_FLAGS.search(t.pattern)]
         for t in twins:
+            if t in self.alone:
+                continue
             alts = _alternatives(t.pattern)
             rest = [a for a in alts if not _is_word(a)]
-            if _GLOBAL_FLAGS.search(t.pattern) or not all(_compiles(a) for a in rest):
-                others.append(t.pattern)  # flags for the whole pattern, or parts that need each other
+            if not all(_compiles(a) for a in rest):
+                others.append(t.pattern)  # parts that need each other (a backreference)
                 continue
             words.update(a for a in alts if _is_word(a))
-            others.extend(rest)
-        self.words = re.compile("|".join(re.escape(w) for w in sorted(words))) if words else None
+            for alt in rest:
+                leading = _leading_words(alt) if prefilter else None
+                if leading:
+                    words.update(leading)
+                else:
+                    others.append(alt)
+        # Words every other alternative must begin with, when each shows them: where none of
+        # them occurs, the other alternatives cannot match and are not searched.
+        gate: set[str] = set()
+        for alt in others:
+            leading = _leading_words(alt)
+            if not leading:
+                gate = set()
+                break
+            gate.update(leading)
+        self.gate = re.compile(_trie(gate)) if gate and not self.alone else None
+        self.words = re.compile(_trie(words)) if words else None
         self.twins = [Twin(p) for p in others]
         # Every other alternative for long texts (with the timer); for short ones, re's share and regex's rest.
         self.whole = _joined([t.pattern for t in self.twins], fast=False)
@@ -318,9 +347,11 @@ class _Union:
     def matches(self, text: str) -> bool:
         if self.words is not None and self.words.search(text) is not None:
             return True
-        if not self.twins:
-            return False
         try:
+            if any(t.search(text) for t in self.alone):
+                return True
+            if not self.twins or (self.gate is not None and self.gate.search(text) is None):
+                return False
             if len(text) <= TIMEOUT_FROM and self.split:
                 return self.fast.search(text) is not None or (
                     self.rest is not None and self.rest.search(text) is not None
@@ -405,11 +436,83 @@ def _group_body(part: str) -> str | None:
     return None
 
 
+def _trie(words: Iterable[str]) -> str:
+    """An alternation matching exactly the ``words``, shaped as a trie: ``か(?:り(?:ばらい)?|い)``."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    # The top level stays a bare alternation of literals, which is what lets re skip positions.
+    return "|".join(re.escape(ch) + emit(child) for ch, child in sorted(root.items()))
+
+
+def _group_end(pattern: str, i: int) -> int | None:
+    """The index after the ``)`` that closes the group opened at ``pattern[i]``."""
+    depth = 0
+    while i < len(pattern):
+        if pattern[i] == "(":
+            depth += 1
+        elif pattern[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i = _skip(pattern, i)
+    return None
+
+
+_ASSERTIONS = ("(?<!", "(?<=", "(?=", "(?!")
+
+
+def _leading_words(alternative: str) -> list[str] | None:
+    """Words one of which every match of ``alternative`` begins with, when its start shows them:
+    a run of plain characters, or a group taken once whose alternatives each show theirs (after
+    any lookarounds, which only narrow where a match may start). None when the start is
+    anything else."""
+    i = 0
+    while alternative.startswith(_ASSERTIONS, i):
+        end = _group_end(alternative, i)
+        if end is None:
+            return None
+        i = end
+    rest = alternative[i:]
+    if rest.startswith("(?:"):
+        end = _group_end(rest, 0)
+        if end is None or (end < len(rest) and rest[end] in "?*+{"):
+            return None
+        words: list[str] = []
+        for alt in _alternatives(rest[3 : end - 1]):
+            # Each alternative of the group is a way to begin: by a word, or by its own leading words.
+            leading = [alt] if _is_word(alt) else _leading_words(alt)
+            if not leading:
+                return None
+            words.extend(leading)
+        return words
+    j = 0
+    while j < len(rest) and rest[j] not in _META:
+        j += 1
+    if j < len(rest) and rest[j] in "?*+{":  # the last character may be absent or repeated
+        j -= 1
+    return [rest[:j]] if j > 0 else None
+
+
 def _joined(patterns: list[str], *, fast: bool) -> Any:
     """One pattern that matches wherever any of ``patterns`` does (None if they cannot be joined)."""
     if not patterns:
         return None
-    source = "|".join(f"(?:{p})" for p in patterns)
+    # Joined bare, not each in a group: an alternation matches where one of its parts does
+    # either way, and when every part starts with a character, ``re`` can skip the positions
+    # where none of those characters is (it cannot see through a group to do so).
+    source = "|".join(patterns)
     try:
         return re.compile(source) if fast else regex.compile(source)
     except (re.error, regex.error):
