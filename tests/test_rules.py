@@ -251,3 +251,20 @@ def test_union_searches_a_pattern_with_global_flags_alone():
     assert [t.pattern for t in union.alone] == ["(?i)abc|def"]
     assert union.matches("ABC") and union.matches("DEF") and union.matches("ghi")
     assert not union.matches("GHI") and not union.matches("xyz")
+
+
+def test_platform_conditions_are_found_with_and_without_their_prefilter():
+    # A condition looks for the words its pattern begins with before it runs the pattern; on
+    # every text it must find exactly the span the pattern alone finds.
+    from redflag.platforms import load_platforms
+
+    conditions = {id(c): c for p in load_platforms().values() for c in p.conditions.values()}.values()
+    assert all(c._occurs is not None for c in conditions)  # the shipped ones all have one
+    texts = _engine_texts()
+    stated = 0
+    for c in conditions:
+        for text in texts:
+            m = c.pattern.search(text)
+            assert c.search(text) == (m.span() if m else None), (c.name, text)
+            stated += m is not None
+    assert stated > 100  # the texts do state the conditions, often

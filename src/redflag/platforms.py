@@ -25,10 +25,12 @@ training data; a message that states nothing is scored exactly as under ``generi
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -36,7 +38,7 @@ from typing import Literal
 
 import regex
 
-from .rules import REGEX_TIMEOUT, RuleError, timeout_for
+from .rules import REGEX_TIMEOUT, RuleError, Twin, _Union, timeout_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,6 +52,10 @@ log = logging.getLogger(__name__)
 OutsideContact = Literal["never", "conditional"]
 
 
+# Set operations of regex V1 character classes ([[a-z]--[aeiou]]).
+_SET_OPERATIONS = ("[[", "--", "&&", "||", "~~")
+
+
 @dataclass(frozen=True)
 class Condition:
     """A statement that makes a move outside acceptable on some platform (e.g. escrow funded)."""
@@ -61,8 +67,22 @@ class Condition:
     found_en: str
     missing_ja: str
     missing_en: str
+    #: Whether the condition may be stated at all (the words its pattern must begin with).
+    _occurs: _Union | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        source = self.pattern.pattern
+        if any(op in source for op in _SET_OPERATIONS):
+            return  # nested sets of regex V1: not read by the plain splitting of a _Union
+        with contextlib.suppress(regex.error, re.error):
+            occurs = _Union([Twin(source)], f"condition {self.name}", prefilter=True)
+            # Kept only when it looks for plain words alone, which V0 and V1 read alike.
+            if occurs.words is not None and not occurs.twins and not occurs.alone:
+                object.__setattr__(self, "_occurs", occurs)
 
     def search(self, text: str) -> tuple[int, int] | None:
+        if self._occurs is not None and not self._occurs.matches(text):
+            return None
         try:
             m = self.pattern.search(text, timeout=timeout_for(text))
         except TimeoutError:  # like a rule: skipped and logged, never a hang

@@ -23,8 +23,13 @@ Token = tuple[str, int, int]
 _UNSAFE = regex.compile(r"[\x00\ud800-\udfff]")
 
 
+_UNSAFE_FAST = re.compile("[\x00\ud800-\udfff]")
+
+
 def sanitize(text: str) -> str:
     """Replace characters MeCab cannot take with a same-length stand-in."""
+    if _UNSAFE_FAST.search(text) is None:  # nearly every text: nothing to replace
+        return text
     return _UNSAFE.sub(lambda m: " " if m.group() == "\x00" else "\ufffd", text)
 
 
