@@ -178,17 +178,22 @@ def test_union_of_patterns_answers_as_each_pattern_does():
         (RULES._any_pattern, [r._compiled for r in RULES.rules if r._compiled is not None]),
     ]
     prefilters += [(RULES._concept_occurs[name], [p]) for name, p in RULES.concepts.items()]
+    # Each is asked twice: searching its words itself, and with the one-pass scan of all words.
+    scans = [RULES.scan(text) for text in texts]
     for union, twins in exact:
         assert union.words is not None  # each has plain words to take apart
-        for text in texts:
+        for text, scan in zip(texts, scans):
             folded = fold_kana(text)
-            assert union.matches(folded) == any(t.slow.search(folded) for t in twins), (union.what, text)
+            expected = any(t.slow.search(folded) for t in twins)
+            assert union.matches(folded) == expected, (union.what, text)
+            assert union.matches(folded, scan) == expected, (union.what, text)
     for union, twins in prefilters:
         in_vain = 0
-        for text in texts:
+        for text, scan in zip(texts, scans):
             found = any(t.slow.search(text) for t in twins)
             answer = union.matches(text)
             assert answer or not found, (union.what, text)
+            assert union.matches(text, scan) or not found, (union.what, text)
             in_vain += answer and not found
         if union is RULES._any_pattern:
             assert in_vain < len(texts) / 2, in_vain

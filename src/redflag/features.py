@@ -72,10 +72,6 @@ class Analysis:
         return tuple(locate(self.normalized.text, self.words))
 
 
-def _fold(tok: str) -> str:
-    return "#" + str(len(tok)) if tok.isdigit() else tok
-
-
 class Analyzer:
     """Turn raw messages into :class:`Analysis` values (picklable; the tagger is rebuilt per process)."""
 
@@ -88,9 +84,14 @@ class Analyzer:
         n = normalize(text, self.config.normalize_steps)
         words = tuple(self.tokenizer.surfaces(n.text))
         allowed = _allowed_spans(n.text, allow)
-        hits = tuple(self.rules.find(n.text, allow=allowed))
-        features = self._features(n.text, words, hits, allowed)
-        anchored = self.rules.anchored(_blank(n.text, allowed) if allowed else n.text)
+        found = self.rules.scan(n.text)
+        hits = tuple(self.rules.find(n.text, allow=allowed, found=found))
+        features = self._features(n.text, words, hits, allowed, found)
+        if allowed:
+            blanked = _blank(n.text, allowed)
+            anchored = self.rules.anchored(blanked, found=self.rules.scan(blanked))
+        else:
+            anchored = self.rules.anchored(n.text, found=found)
         context = self.rules.context_found(n.text) if self.config.context_features else {}
         if context:
             features.extend("k:" + name for name in context)
@@ -99,7 +100,12 @@ class Analyzer:
         return Analysis(n, words, hits, tuple(features), anchored, context)
 
     def _features(
-        self, text: str, surfaces: Sequence[str], hits: Sequence[Hit], allowed: Sequence[tuple[int, int]]
+        self,
+        text: str,
+        surfaces: Sequence[str],
+        hits: Sequence[Hit],
+        allowed: Sequence[tuple[int, int]],
+        found: int | None = None,
     ) -> list[str]:
         cfg = self.config
         tokens: Sequence[Token] = ()
@@ -108,12 +114,13 @@ class Analyzer:
             tokens = [t for t in locate(text, surfaces) if not any(s <= t[1] and t[2] <= e for s, e in allowed)]
             surfaces = [t[0] for t in tokens]
             text = _blank(text, allowed)
-        words = [_fold(t) for t in surfaces]
+        # Numbers folded to their length (w:#4), inline: this runs for every token of every message.
+        words = ["#" + str(len(t)) if t.isdigit() else t for t in surfaces]
         scopes = _negated_sentences(text, hits) if cfg.negation_scope else []
         if not scopes:
             feats = ["w:" + w for w in words]
             if cfg.word_bigrams:
-                feats.extend(f"b:{a} {b}" for a, b in pairwise(words))
+                feats += [f"b:{a} {b}" for a, b in pairwise(words)]
         else:
             # Offsets are needed only here (and with an allow-list), so they are found only here.
             tokens = tokens or locate(text, surfaces)
@@ -129,14 +136,15 @@ class Analyzer:
             flat = char_view(text)
             for k in range(lo, hi + 1):
                 if not scopes:
-                    feats.extend("c:" + flat[i : i + k] for i in range(len(flat) - k + 1))
+                    feats += ["c:" + flat[i : i + k] for i in range(len(flat) - k + 1)]
                 else:
                     flags = _inside(len(flat), scopes)
                     feats.extend(("xc:" if flags[i] else "c:") + flat[i : i + k] for i in range(len(flat) - k + 1))
         if cfg.rule_features:
             feats.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
         if cfg.concept_pairs and self.rules.concepts:
-            feats.extend(_concept_pairs(text, self.rules.concept_spans(text), scopes))
+            # found is the scan of the text before blanking: a superset, as concept_spans allows.
+            feats.extend(_concept_pairs(text, self.rules.concept_spans(text, found=found), scopes))
         return feats
 
 

@@ -209,6 +209,10 @@ class RuleSet:
         self._anchored_by = {
             label: _Union([p], f"anchor {label}", on_timeout=False) for label, p in self.anchors.items()
         }
+        self._scanner = _Scanner(
+            [self._any_pattern, self._any_concept, *self._concept_occurs.values(), *self._anchored_by.values()],
+            fold=anchors_fold_kana,
+        )
         self.source = source
         self.digest = digest
 
@@ -218,13 +222,21 @@ class RuleSet:
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(self.rules)
 
-    def anchored(self, text: str) -> frozenset[str]:
+    def scan(self, text: str) -> int:
+        """The words of the anchors and prefilters found in ``text`` (normalized), in one pass.
+
+        Pass the result as ``found`` to :meth:`anchored`, :meth:`find` and
+        :meth:`concept_spans` on the same text, which then do not search those words again.
+        """
+        return self._scanner.scan(text)
+
+    def anchored(self, text: str, *, found: int | None = None) -> frozenset[str]:
         """Labels whose vocabulary occurs in ``text`` (normalized); all labels if none is defined."""
         if not self.anchors:
             return frozenset(LABELS)
         if self.anchors_fold_kana:
             text = fold_kana(text)
-        return frozenset(label for label, any_of in self._anchored_by.items() if any_of.matches(text))
+        return frozenset(label for label, any_of in self._anchored_by.items() if any_of.matches(text, found))
 
     def context_found(self, text: str) -> dict[str, tuple[int, int]]:
         """Context statements found in ``text`` (normalized), with the span of the first of each."""
@@ -235,13 +247,17 @@ class RuleSet:
                 found[name] = m.span()
         return found
 
-    def concept_spans(self, text: str) -> list[tuple[str, int]]:
-        """``(concept, start)`` of every concept occurrence in ``text`` (normalized)."""
+    def concept_spans(self, text: str, *, found: int | None = None) -> list[tuple[str, int]]:
+        """``(concept, start)`` of every concept occurrence in ``text`` (normalized).
+
+        ``found``: :meth:`scan` of ``text``, or of a text this one was made from by blanking
+        out characters (what occurs here occurs there too).
+        """
         out: list[tuple[str, int]] = []
-        if not self._any_concept.matches(text):  # about half of all chat messages have none
+        if not self._any_concept.matches(text, found):  # about half of all chat messages have none
             return out
         for name, p in self.concepts.items():
-            if not self._concept_occurs[name].matches(text):  # a fast "is it here at all" first
+            if not self._concept_occurs[name].matches(text, found):  # a fast "is it here at all" first
                 continue
             try:
                 out.extend((name, m.start()) for m in p.finditer(text))
@@ -258,7 +274,7 @@ class RuleSet:
         window_end = stop.start() if stop else min(len(text), end + _NEG_WINDOW)
         return self._negation.search(text, start, window_end) is not None
 
-    def find(self, text: str, *, allow: Iterable[tuple[int, int]] = ()) -> list[Hit]:
+    def find(self, text: str, *, allow: Iterable[tuple[int, int]] = (), found: int | None = None) -> list[Hit]:
         """Every hit in ``text`` (normalized), sorted by position.
 
         ``allow`` lists spans of the text that are the job's subject; hits inside them are
@@ -267,7 +283,7 @@ class RuleSet:
         allowed = list(allow)
         hits: list[Hit] = []
         rules: Iterable[Rule] = self.rules
-        if not self._any_pattern.matches(text):
+        if not self._any_pattern.matches(text, found):
             rules = self._detected
         for rule in rules:
             for s, e in rule.spans(text):
@@ -334,6 +350,10 @@ class _Union:
                 break
             gate.update(leading)
         self.gate = re.compile(_trie(gate)) if gate and not self.alone else None
+        #: The plain words looked for (with the leading words a prefilter took).
+        self.wordset = frozenset(words)
+        #: This union's bit in a :class:`_Scanner` answer (set by the scanner).
+        self.bit = 0
         self.words = re.compile(_trie(words)) if words else None
         self.twins = [Twin(p) for p in others]
         # Every other alternative for long texts (with the timer); for short ones, re's share and regex's rest.
@@ -344,9 +364,15 @@ class _Union:
             self.rest is not None or all(t.fast is not None for t in self.twins)
         )
 
-    def matches(self, text: str) -> bool:
-        if self.words is not None and self.words.search(text) is not None:
-            return True
+    def matches(self, text: str, found: int | None = None) -> bool:
+        """Whether the patterns match in ``text``; ``found``, if given, is the :class:`_Scanner`'s
+        answer for it, which tells whether the words occur."""
+        if self.words is not None:
+            if found is None:
+                if self.words.search(text) is not None:
+                    return True
+            elif found & self.bit:
+                return True
         try:
             if any(t.search(text) for t in self.alone):
                 return True
@@ -362,6 +388,41 @@ class _Union:
         except TimeoutError:
             log.warning("the %s search timed out on a text of %d characters", self.what, len(text))
             return self.on_timeout
+
+
+class _Scanner:
+    """The plain words of many unions found in one pass over a text (an Aho-Corasick automaton).
+
+    Each union gets a bit; :meth:`scan` returns the bits of the unions one of whose words
+    occurs. With ``fold`` (the rule file's ``anchors_fold_kana``), words and text are read with
+    katakana folded to hiragana: exact for the anchors, which read them so, and for the other
+    unions an answer that may say "occurs" in vain, never the reverse (a word that occurs
+    occurs folded too), which is all a prefilter needs.
+    """
+
+    def __init__(self, unions: list[_Union], *, fold: bool) -> None:
+        import ahocorasick
+
+        self.fold = fold
+        masks: dict[str, int] = {}
+        for i, union in enumerate(unions):
+            union.bit = 1 << i
+            for word in union.wordset:
+                key = fold_kana(word) if fold else word
+                masks[key] = masks.get(key, 0) | union.bit
+        self.automaton: Any = None
+        if masks:
+            self.automaton = ahocorasick.Automaton()
+            for key, mask in masks.items():
+                self.automaton.add_word(key, mask)
+            self.automaton.make_automaton()
+
+    def scan(self, text: str) -> int:
+        found = 0
+        if self.automaton is not None:
+            for _, mask in self.automaton.iter(fold_kana(text) if self.fold else text):
+                found |= mask
+        return found
 
 
 # Inline flags for a whole pattern ((?i), (?x) ...): its alternatives cannot be taken apart.

@@ -265,7 +265,10 @@ class Scorer:
     ) -> Assessment:
         labels_all = self.model.labels
         values = probs.tolist()  # Python floats: the same numbers, cheaper to compare and round
-        scores = {label: _round(p) for label, p in zip(labels_all, values)}
+        if all(0.0 <= p <= 1.0 for p in values):  # always, from the model (NaN fails this test)
+            scores = dict(zip(labels_all, [round(p, 6) for p in values]))
+        else:
+            scores = {label: _round(p) for label, p in zip(labels_all, values)}
         decided = tuple(label for label, p, t in zip(labels_all, values, self._thresholds) if p >= t)
         risk = max(scores.values()) if scores else 0.0
         evidence = self._evidence(analysis, decided, check) if explain and decided else ()
