@@ -1,6 +1,6 @@
 """Speed of redflag against the tokenizer's ceiling and a naive scikit-learn pipeline, same run.
 
-    python benchmarks/speed.py [--n 20000] [--shared ../shared]
+    python benchmarks/speed.py [--n 20000] [--single 2000] [--rounds 3] [--shared ../shared]
 
 On the same texts (real chat utterances from ../shared/corpora plus the dev messages for
 longer texts) it measures:
@@ -13,7 +13,9 @@ longer texts) it measures:
    loading, reading, scoring with evidence and writing included);
 
 and prints each as a ratio to the ceiling and to the anchor, plus import + model-load time and
-the training time on the shipped corpus.
+the training time on the shipped corpus. Every timing of the ceiling, the anchor and redflag is
+repeated ``--rounds`` times and the fastest kept (for one-at-a-time scoring, each message's
+fastest), as timeit does: the same for all, and the least disturbed by the rest of the machine.
 Ratios, not absolute times, are what carry over between machines.
 """
 

@@ -1,7 +1,7 @@
 """Compare training sets or settings on the same validation rows, and on real chat.
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
-        [--min-df 5] [--sample 30000 | --full] [--shared ../shared]
+        [--min-df 5] [--C 8] [--sample 30000 | --full] [--shared ../shared]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -26,7 +26,7 @@ from redflag.evaluate import compute_report
 from redflag.features import FeatureConfig
 from redflag.labels import LABELS
 from redflag.scorer import Scorer
-from redflag.training import DEFAULT_BETA, DEFAULT_MIN_DF, _best_threshold, train
+from redflag.training import DEFAULT_BETA, DEFAULT_C, DEFAULT_MIN_DF, _best_threshold, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,6 +47,7 @@ def main() -> None:
     )
     ap.add_argument("--no-concepts", action="store_true", help="train without concept-pair features")
     ap.add_argument("--min-df", type=int, default=DEFAULT_MIN_DF, help="keep features seen in at least this many messages")
+    ap.add_argument("--C", type=float, default=DEFAULT_C, help="inverse regularization strength of the regressions")
     ap.add_argument("--sample", type=int, default=30_000, help="RealPersonaChat messages to score (every 8th)")
     ap.add_argument("--full", action="store_true", help="score all 408,619 RealPersonaChat messages instead")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
@@ -56,7 +57,7 @@ def main() -> None:
     examples = load_examples(args.data)
     started = time.perf_counter()
     config = FeatureConfig(concept_pairs=not args.no_concepts)
-    result = train(examples, seed=0, config=config, beta=betas[0], min_df=args.min_df)
+    result = train(examples, seed=0, config=config, beta=betas[0], min_df=args.min_df, C=args.C)
     rows = np.array([0 <= _writer(ex.group, ex.id) <= args.writers for ex in examples])
     y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
     gold = [ex.labels for ex, keep in zip(examples, rows) if keep]
@@ -74,7 +75,7 @@ def main() -> None:
     chat_scores = _scores(scorer, chat)
     asdc_scores = _scores(scorer, asdc)
     print(
-        f"{args.data} (concepts={config.concept_pairs}, min_df={args.min_df}): {len(examples)} messages, "
+        f"{args.data} (concepts={config.concept_pairs}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages, "
         f"{len(result.model.vocabulary)} features; out-of-fold figures on the {int(rows.sum())} rows of "
         f"w1..w{args.writers}; RealPersonaChat {'all' if args.full else 'sample'} n={len(chat)}, ASDC n={len(asdc)}"
     )
