@@ -22,6 +22,7 @@ for (evidence for a flagged message). ``tests/test_normalize.py`` and
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -341,14 +342,29 @@ def _lower_text(text: str) -> str:
     return "".join(c.lower() if c.isupper() else c for c in text)
 
 
+# Necessary conditions, cheap to test, for the two steps that cost most on ordinary chat:
+# collapse_spaced needs a single character between two separators somewhere; at_dot needs an
+# ASCII letter or digit (its patterns look for one on both sides of the word they replace).
+_SPACED_NEEDS = regex.compile(rf"{_SEP}{_SINGLE}{_SEP}")
+_AT_DOT_NEEDS = re.compile("[a-z0-9]")
+
+
+def _collapse_spaced_text(text: str) -> str:
+    return collapse_spaced.text(text) if _SPACED_NEEDS.search(text) is not None else text
+
+
+def _at_dot_text(text: str) -> str:
+    return _dot_step.text(_at_step.text(text)) if _AT_DOT_NEEDS.search(text) is not None else text
+
+
 TEXT_STEPS: dict[str, TextStep] = {
     "nfkc": _nfkc_text,
     "strip_invisible": strip_invisible.text,
     "lower": _lower_text,
     "numerals": lambda text: _kana_step.text(_kanji_step.text(text)),
-    "collapse_spaced": collapse_spaced.text,
+    "collapse_spaced": _collapse_spaced_text,
     "dash": dash.text,
-    "at_dot": lambda text: _dot_step.text(_at_step.text(text)),
+    "at_dot": _at_dot_text,
     "squeeze_spaces": squeeze_spaces.text,
 }
 
