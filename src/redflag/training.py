@@ -120,8 +120,16 @@ def fit_model(
         clf.fit(X, col)
         coefs.append(clf.coef_[0])
         intercepts.append(float(clf.intercept_[0]))
-    vocab = {str(k): int(v) for k, v in vec.vocabulary_.items()}
-    return vocab, vec.idf_.astype(np.float64), np.stack(coefs, axis=1), np.asarray(intercepts)
+    # Features are numbered from the most frequent (lowest idf) to the rarest, ties in
+    # scikit-learn's (alphabetical) order: loaded in that order, the vocabulary entries, their
+    # strings and table rows that nearly every message looks up lie together in memory, which
+    # makes scoring faster. Scores do not depend on the numbering.
+    order = np.argsort(vec.idf_, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    vocab = {str(k): int(rank[v]) for k, v in vec.vocabulary_.items()}
+    coef = np.stack(coefs, axis=1)[order]
+    return vocab, vec.idf_.astype(np.float64)[order], coef, np.asarray(intercepts)
 
 
 def _group_folds(groups: Sequence[str], folds: int, seed: int) -> np.ndarray:
