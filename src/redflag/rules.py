@@ -485,16 +485,7 @@ def _group_body(part: str) -> str | None:
     """What is inside ``(?:...)`` when that group is the whole of ``part``, else None."""
     if not part.startswith("(?:"):
         return None
-    depth, i = 0, 0
-    while i < len(part):
-        if part[i] == "(":
-            depth += 1
-        elif part[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return part[3:i] if i == len(part) - 1 else None
-        i = _skip(part, i)
-    return None
+    return part[3:-1] if _group_end(part, 0) == len(part) else None
 
 
 def _trie(words: Iterable[str]) -> str:
