@@ -231,7 +231,10 @@ class RuleSet:
         return self._scanner.scan(text)
 
     def anchored(self, text: str, *, found: int | None = None) -> frozenset[str]:
-        """Labels whose vocabulary occurs in ``text`` (normalized); all labels if none is defined."""
+        """Labels whose vocabulary occurs in ``text`` (normalized); all labels if none is defined.
+
+        ``found``: :meth:`scan` of this same ``text`` (the answer is then exact, not a prefilter's).
+        """
         if not self.anchors:
             return frozenset(LABELS)
         if self.anchors_fold_kana:
