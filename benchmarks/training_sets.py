@@ -1,7 +1,7 @@
 """Compare training sets or settings on the same validation rows, and on real chat.
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
-        [--min-df 5] [--C 8] [--sample 30000 | --full] [--shared ../shared]
+        [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -50,13 +50,16 @@ def main() -> None:
     ap.add_argument("--C", type=float, default=DEFAULT_C, help="inverse regularization strength of the regressions")
     ap.add_argument("--sample", type=int, default=30_000, help="RealPersonaChat messages to score (every 8th)")
     ap.add_argument("--full", action="store_true", help="score all 408,619 RealPersonaChat messages instead")
+    ap.add_argument("--char-ngrams", default="2,3", help="lengths of the character n-grams, LO,HI (0,0: none)")
+    ap.add_argument("--save", help="write the out-of-fold and real-chat scores to this .npz file, for analysis")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
     args = ap.parse_args()
     betas = [float(b) for b in args.beta.split(",")]
     shared = Path(args.shared)
     examples = load_examples(args.data)
     started = time.perf_counter()
-    config = FeatureConfig(concept_pairs=not args.no_concepts)
+    lo, hi = (int(v) for v in args.char_ngrams.split(","))
+    config = FeatureConfig(concept_pairs=not args.no_concepts, char_ngrams=(lo, hi))
     result = train(examples, seed=0, config=config, beta=betas[0], min_df=args.min_df, C=args.C)
     rows = np.array([0 <= _writer(ex.group, ex.id) <= args.writers for ex in examples])
     y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
@@ -75,10 +78,15 @@ def main() -> None:
     chat_scores = _scores(scorer, chat)
     asdc_scores = _scores(scorer, asdc)
     print(
-        f"{args.data} (concepts={config.concept_pairs}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages, "
+        f"{args.data} (concepts={config.concept_pairs}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages, "
         f"{len(result.model.vocabulary)} features; out-of-fold figures on the {int(rows.sum())} rows of "
         f"w1..w{args.writers}; RealPersonaChat {'all' if args.full else 'sample'} n={len(chat)}, ASDC n={len(asdc)}"
     )
+    if args.save:
+        np.savez_compressed(
+            args.save, oof=result.oof_scores, y=y, rows=rows, chat=chat_scores, asdc=asdc_scores,
+            groups=np.array([ex.group for ex in examples]),
+        )
     for beta in betas:
         thresholds = np.array([_best_threshold(y[:, j], result.oof_scores[:, j], beta) for j in range(len(LABELS))])
         pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in result.oof_scores[rows]]
