@@ -83,10 +83,7 @@ def main() -> None:
         f"w1..w{args.writers}; RealPersonaChat {'all' if args.full else 'sample'} n={len(chat)}, ASDC n={len(asdc)}"
     )
     if args.save:
-        np.savez_compressed(
-            args.save, oof=result.oof_scores, y=y, rows=rows, chat=chat_scores, asdc=asdc_scores,
-            groups=np.array([ex.group for ex in examples]),
-        )
+        np.savez_compressed(args.save, oof=result.oof_scores, y=y, rows=rows, chat=chat_scores, asdc=asdc_scores)
     for beta in betas:
         thresholds = np.array([_best_threshold(y[:, j], result.oof_scores[:, j], beta) for j in range(len(LABELS))])
         pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in result.oof_scores[rows]]

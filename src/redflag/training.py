@@ -34,7 +34,7 @@ __all__ = ["Example", "TrainResult", "data_hash", "fit_model", "train"]
 #: RealPersonaChat messages flagged; C 32 (beta 0.57) 0.879 / 0.911 / 0.036 with 204 flagged, at the
 #: limit. Before the last seven writers, C 8 gave 0.875 / 0.908 / 0.043 (200 flagged); ranking the
 #: messages of writers the model had not seen (average precision, w41-w45 with a model of w1-w40)
-#: improved from C 2 to C 128 (0.931 / 0.944 at C 8 / 0.947 at 16 / 0.953 at 128), so the weaker
+#: rose with C (0.931 at C 2, 0.944 at 8, 0.947 at 16, 0.953 at 128), so the weaker
 #: regularization is kept as far as the real-chat limit allows.
 DEFAULT_C = 16.0
 DEFAULT_FOLDS = 5
