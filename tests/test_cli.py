@@ -156,6 +156,8 @@ def test_train_on_user_csv(tmp_path, capsys):
             str(model),
             "--folds",
             "2",
+            "--beta",
+            "0.8",
             "--no-progress",
         ]
     )
@@ -165,6 +167,7 @@ def test_train_on_user_csv(tmp_path, capsys):
     assert card["training"]["examples"] == 32
     # Without a group column each row is its own group, so validation really happened.
     assert card["training"]["groups"] == 32
+    assert card["training"]["threshold_f_beta"] == 0.8
     assert card["validation"]["macro_f1"] > 0.5
     assert main(["explain", "LINEで連絡ください", "--model", str(model)]) == 0
 
@@ -185,6 +188,14 @@ def test_train_errors_are_clear(tmp_path, capsys, content, message):
     assert code == 2
     err = capsys.readouterr().err
     assert message in err and "bad.csv" in err
+
+
+def test_train_refuses_a_beta_that_is_not_positive(tmp_path, capsys):
+    data = tmp_path / "data.csv"
+    data.write_text("text,labels\nhello,\nLINEで連絡して,off_platform\n", encoding="utf-8")
+    assert main(["train", str(data), "--beta", "0", "-o", str(tmp_path / "m")]) == 2
+    assert "beta must be positive, got 0.0" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
 
 
 def test_jobs_2_output_is_identical_to_jobs_1(tmp_path, root):

@@ -207,6 +207,8 @@ def train(
     """
     if len(examples) < 2:
         raise ValueError(f"need at least 2 training examples, got {len(examples)}")
+    if not beta > 0:
+        raise ValueError(f"beta must be positive, got {beta}")
     rules_toml = Path(rules_path).read_text(encoding="utf-8") if rules_path else default_rules_text()
     rules = load_rules(text=rules_toml)
     config = config or FeatureConfig()

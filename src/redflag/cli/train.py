@@ -10,7 +10,7 @@ from typing import Any
 
 from ..card import card_markdown
 from ..dataset import default_examples, load_examples
-from ..training import DEFAULT_C, DEFAULT_FOLDS, train
+from ..training import DEFAULT_BETA, DEFAULT_C, DEFAULT_FOLDS, train
 
 
 def add_parser(sub: Any) -> None:
@@ -30,6 +30,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
     p.add_argument("--C", type=float, default=DEFAULT_C, dest="C", help="inverse regularization strength")
+    p.add_argument(
+        "--beta",
+        type=float,
+        default=DEFAULT_BETA,
+        help=f"thresholds maximize this F-beta on the validation split: below 1 favours precision (default {DEFAULT_BETA})",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
@@ -47,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     if not examples:
         raise ValueError("no training data: give DATA files and/or --with-default-data")
     progress = not args.no_progress and sys.stderr.isatty()
-    result = train(examples, rules_path=args.rules, seed=args.seed, folds=args.folds, C=args.C, progress=progress)
+    result = train(
+        examples, rules_path=args.rules, seed=args.seed, folds=args.folds, C=args.C, beta=args.beta, progress=progress
+    )
     out = Path(args.output)
     digest = result.model.save(out)
     card = {"sha256": digest, **result.model.meta, "thresholds": result.model.thresholds}
