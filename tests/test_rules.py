@@ -104,6 +104,18 @@ def test_rules_do_not_time_out_on_adversarial_input(rule, caplog):
     assert all(0 <= s < e <= len(text) for s, e in spans)
 
 
+def _corpus_texts(writers: tuple[str, ...]) -> list[str]:
+    """Normalized texts of the shipped corpus from the given writers (file-name prefixes)."""
+    import gzip
+    import json
+    from importlib import resources
+
+    corpus = resources.files("redflag").joinpath("data/corpus.jsonl.gz")
+    with gzip.open(str(corpus), "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for line in f]
+    return [normalize(r["text"]).text for r in rows if r.get("group", "").startswith(writers)]
+
+
 def _engine_texts() -> list[str]:
     """Texts to compare the two regex engines on: the rules' examples, the test tables, the corpus."""
     import gzip
@@ -188,15 +200,17 @@ def test_union_of_patterns_answers_as_each_pattern_does():
             assert union.matches(folded) == expected, (union.what, text)
             assert union.matches(folded, scan) == expected, (union.what, text)
     for union, twins in prefilters:
-        in_vain = 0
         for text, scan in zip(texts, scans):
             found = any(t.slow.search(text) for t in twins)
-            answer = union.matches(text)
-            assert answer or not found, (union.what, text)
+            assert union.matches(text) or not found, (union.what, text)
             assert union.matches(text, scan) or not found, (union.what, text)
-            in_vain += answer and not found
-        if union is RULES._any_pattern:
-            assert in_vain < len(texts) / 2, in_vain
+    # The rules' prefilter lets through fewer than half of the corpus's small talk (safe-only
+    # parts of chat between friends, family and neighbours, full of the rules' words by design).
+    chat = _corpus_texts(("w14_", "w21_", "w40_", "w50_"))
+    assert len(chat) > 1000
+    twins = [r._compiled for r in RULES.rules if r._compiled is not None]
+    in_vain = sum(1 for t in chat if RULES._any_pattern.matches(t) and not any(p.slow.search(t) for p in twins))
+    assert in_vain < len(chat) / 2, (in_vain, len(chat))
 
 
 @pytest.mark.parametrize(
