@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from redflag.dataset import default_examples
 from redflag.normalize import normalize
 from redflag.rules import (
     Rule,
@@ -104,32 +105,14 @@ def test_rules_do_not_time_out_on_adversarial_input(rule, caplog):
     assert all(0 <= s < e <= len(text) for s, e in spans)
 
 
-def _corpus_texts(writers: tuple[str, ...]) -> list[str]:
-    """Normalized texts of the shipped corpus from the given writers (file-name prefixes)."""
-    import gzip
-    import json
-    from importlib import resources
-
-    corpus = resources.files("redflag").joinpath("data/corpus.jsonl.gz")
-    with gzip.open(str(corpus), "rt", encoding="utf-8") as f:
-        rows = [json.loads(line) for line in f]
-    return [normalize(r["text"]).text for r in rows if r.get("group", "").startswith(writers)]
-
-
 def _engine_texts() -> list[str]:
     """Texts to compare the two regex engines on: the rules' examples, the test tables, the corpus."""
-    import gzip
-    import json
-    from importlib import resources
-
     texts = [ex for r in RULES for ex in (*r.positive, *r.negative)]
     for path in sorted((Path(__file__).parent / "cases").glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.lstrip().startswith("//"):
                 texts.extend(v for v in json.loads(line).values() if isinstance(v, str))
-    corpus = resources.files("redflag").joinpath("data/corpus.jsonl.gz")
-    with gzip.open(str(corpus), "rt", encoding="utf-8") as f:
-        texts.extend(json.loads(line)["text"] for i, line in enumerate(f) if i % 4 == 0)
+    texts.extend(ex.text for ex in default_examples()[::4])
     return [normalize(t).text for t in texts]
 
 
@@ -206,10 +189,11 @@ def test_union_of_patterns_answers_as_each_pattern_does():
             assert union.matches(text, scan) or not found, (union.what, text)
     # The rules' prefilter lets through fewer than half of the corpus's small talk (safe-only
     # parts of chat between friends, family and neighbours, full of the rules' words by design).
-    chat = _corpus_texts(("w14_", "w21_", "w40_", "w50_"))
+    small_talk = ("w14_", "w21_", "w40_", "w50_")
+    chat = [normalize(ex.text).text for ex in default_examples() if ex.group.startswith(small_talk)]
     assert len(chat) > 1000
-    twins = [r._compiled for r in RULES.rules if r._compiled is not None]
-    in_vain = sum(1 for t in chat if RULES._any_pattern.matches(t) and not any(p.slow.search(t) for p in twins))
+    rules = prefilters[1][1]
+    in_vain = sum(1 for t in chat if RULES._any_pattern.matches(t) and not any(p.slow.search(t) for p in rules))
     assert in_vain < len(chat) / 2, (in_vain, len(chat))
 
 
