@@ -23,7 +23,7 @@ from .normalize import DEFAULT_STEPS, Normalized, normalize
 from .rules import Hit, RuleSet
 from .tokenize import Token, Tokenizer, locate
 
-__all__ = ["Analysis", "Analyzer", "FeatureConfig", "char_view"]
+__all__ = ["Analysis", "Analyzer", "FeatureConfig", "char_view", "fold_numbers", "token_features"]
 
 # Character-for-character substitutions, so n-gram positions are positions in the text.
 _DIGIT = regex.compile(r"\d")
@@ -60,16 +60,33 @@ class Analysis:
     #: MeCab surface tokens of the normalized text (see :attr:`tokens` for their offsets).
     words: tuple[str, ...]
     hits: tuple[Hit, ...]
-    features: tuple[str, ...]
     anchored: frozenset[str] = frozenset()
     #: Context statements found (name -> span in the normalized text), e.g. escrow_funded.
     context: dict[str, tuple[int, int]] = field(default_factory=dict)
+    config: FeatureConfig = field(default_factory=FeatureConfig)
+    #: The features of rules, concept pairs and context statements (``r:``, ``n:``, ``p:``, ``k:``...).
+    extra: tuple[str, ...] = ()
+    #: All the features, for a message whose words and characters are not features as they
+    #: stand (an allow-list blanked some, or a refusal turned some into ``x`` features); None
+    #: for every other message, whose features follow from :attr:`words` and the text alone.
+    given: tuple[str, ...] | None = None
 
     @cached_property
     def tokens(self) -> tuple[Token, ...]:
         """``(surface, start, end)`` in the normalized text; found on first use (evidence needs
         them, scoring does not)."""
         return tuple(locate(self.normalized.text, self.words))
+
+    @cached_property
+    def features(self) -> tuple[str, ...]:
+        """The message's features by name, in the order of the text (made on first use).
+
+        Scoring a batch does not need them: :mod:`redflag.encode` finds the model's feature
+        indices from :attr:`words` and the text directly. Training, evidence and explanations do.
+        """
+        if self.given is not None:
+            return self.given
+        return (*token_features(self.normalized.text, self.words, self.config), *self.extra)
 
 
 class Analyzer:
@@ -81,71 +98,90 @@ class Analyzer:
         self.tokenizer = Tokenizer(self.config.tokenizer_args)
 
     def analyze(self, text: str, *, allow: Sequence[str] = ()) -> Analysis:
-        n = normalize(text, self.config.normalize_steps)
+        cfg = self.config
+        n = normalize(text, cfg.normalize_steps)
         words = tuple(self.tokenizer.surfaces(n.text))
         allowed = _allowed_spans(n.text, allow)
         found = self.rules.scan(n.text)
         hits = tuple(self.rules.find(n.text, allow=allowed, found=found))
-        features = self._features(n.text, words, hits, allowed, found)
+        # Words that are the job's subject must not count: blank them before n-grams.
+        text = _blank(n.text, allowed) if allowed else n.text
+        scopes = _negated_sentences(text, hits) if cfg.negation_scope else []
+        extra: list[str] = []
+        if cfg.rule_features:
+            extra.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
+        if cfg.concept_pairs and self.rules.concepts:
+            # found is the scan of the text before blanking: a superset, as concept_spans allows.
+            extra.extend(_concept_pairs(text, self.rules.concept_spans(text, found=found), scopes))
         if allowed:
-            blanked = _blank(n.text, allowed)
-            anchored = self.rules.anchored(blanked, found=self.rules.scan(blanked))
+            anchored = self.rules.anchored(text, found=self.rules.scan(text))
         else:
             anchored = self.rules.anchored(n.text, found=found)
-        context = self.rules.context_found(n.text) if self.config.context_features else {}
+        context = self.rules.context_found(n.text) if cfg.context_features else {}
         if context:
-            features.extend("k:" + name for name in context)
+            extra.extend("k:" + name for name in context)
             if len(context) == len(self.rules.context):
-                features.append("k:all")
-        return Analysis(n, words, hits, tuple(features), anchored, context)
+                extra.append("k:all")
+        given = None
+        if allowed or scopes:
+            given = (*self._token_features(text, n.text, words, allowed, scopes), *extra)
+        return Analysis(n, words, hits, anchored, context, cfg, tuple(extra), given)
 
-    def _features(
+    def _token_features(
         self,
         text: str,
+        unblanked: str,
         surfaces: Sequence[str],
-        hits: Sequence[Hit],
         allowed: Sequence[tuple[int, int]],
-        found: int | None = None,
+        scopes: Sequence[tuple[int, int]],
     ) -> list[str]:
+        """Word, bigram and character features of a message with an allow-list or a refusal.
+
+        ``text`` is the normalized text with the allow-listed words blanked, ``unblanked`` the
+        text the ``surfaces`` were found in.
+        """
         cfg = self.config
-        tokens: Sequence[Token] = ()
         if allowed:
-            # Words that are the job's subject must not count: blank them before n-grams.
-            tokens = [t for t in locate(text, surfaces) if not any(s <= t[1] and t[2] <= e for s, e in allowed)]
+            tokens: Sequence[Token] = [
+                t for t in locate(unblanked, surfaces) if not any(s <= t[1] and t[2] <= e for s, e in allowed)
+            ]
             surfaces = [t[0] for t in tokens]
-            text = _blank(text, allowed)
-        # Numbers folded to their length (w:#4), inline: this runs for every token of every message.
-        words = ["#" + str(len(t)) if t.isdigit() else t for t in surfaces]
-        scopes = _negated_sentences(text, hits) if cfg.negation_scope else []
-        if not scopes:
-            feats = ["w:" + w for w in words]
-            if cfg.word_bigrams:
-                feats += [f"b:{a} {b}" for a, b in pairwise(words)]
         else:
-            # Offsets are needed only here (and with an allow-list), so they are found only here.
-            tokens = tokens or locate(text, surfaces)
-            flags = _inside(len(text), scopes)
-            inside = [bool(flags[t[1]]) if t[1] < len(flags) else False for t in tokens]
-            feats = [("xw:" if x else "w:") + w for w, x in zip(words, inside)]
-            if cfg.word_bigrams:
-                feats.extend(
-                    f"{'xb' if x1 or x2 else 'b'}:{a} {b}" for (a, x1), (b, x2) in pairwise(zip(words, inside))
-                )
+            tokens = locate(text, surfaces)
+        if not scopes:
+            return token_features(text, surfaces, cfg)
+        words = fold_numbers(surfaces)
+        flags = _inside(len(text), scopes)
+        inside = [bool(flags[t[1]]) if t[1] < len(flags) else False for t in tokens]
+        feats = [("xw:" if x else "w:") + w for w, x in zip(words, inside)]
+        if cfg.word_bigrams:
+            feats.extend(f"{'xb' if x1 or x2 else 'b'}:{a} {b}" for (a, x1), (b, x2) in pairwise(zip(words, inside)))
         lo, hi = cfg.char_ngrams
         if hi:
             flat = char_view(text)
+            flags = _inside(len(flat), scopes)
             for k in range(lo, hi + 1):
-                if not scopes:
-                    feats += ["c:" + flat[i : i + k] for i in range(len(flat) - k + 1)]
-                else:
-                    flags = _inside(len(flat), scopes)
-                    feats.extend(("xc:" if flags[i] else "c:") + flat[i : i + k] for i in range(len(flat) - k + 1))
-        if cfg.rule_features:
-            feats.extend(("n:" if h.negated else "r:") + h.rule.id for h in hits)
-        if cfg.concept_pairs and self.rules.concepts:
-            # found is the scan of the text before blanking: a superset, as concept_spans allows.
-            feats.extend(_concept_pairs(text, self.rules.concept_spans(text, found=found), scopes))
+                feats.extend(("xc:" if flags[i] else "c:") + flat[i : i + k] for i in range(len(flat) - k + 1))
         return feats
+
+
+def fold_numbers(surfaces: Sequence[str]) -> list[str]:
+    """Tokens as the model sees them: a number becomes its length (``#4``)."""
+    return ["#" + str(len(t)) if t.isdigit() else t for t in surfaces]
+
+
+def token_features(text: str, surfaces: Sequence[str], config: FeatureConfig) -> list[str]:
+    """``w:`` words, ``b:`` bigrams and ``c:`` character n-grams of a normalized text."""
+    words = fold_numbers(surfaces)
+    feats = ["w:" + w for w in words]
+    if config.word_bigrams:
+        feats += [f"b:{a} {b}" for a, b in pairwise(words)]
+    lo, hi = config.char_ngrams
+    if hi:
+        flat = char_view(text)
+        for k in range(lo, hi + 1):
+            feats += ["c:" + flat[i : i + k] for i in range(len(flat) - k + 1)]
+    return feats
 
 
 _SENTENCE_END = regex.compile(r"[。!?！？\n]")

@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .features import FeatureConfig
+from .encode import Encoder
+from .features import Analysis, FeatureConfig
 from .labels import LABELS
 
 __all__ = [
@@ -38,6 +39,9 @@ __all__ = [
     "recorded_hash_path",
     "sha256_file",
 ]
+
+#: ``1 + log(count)`` by count (index 0 unused): the sublinear term frequency of tf-idf.
+_SUBLINEAR = np.concatenate([[1.0], 1.0 + np.log(np.arange(1, 4096, dtype=np.float64))])
 
 FORMAT = "redflag-model"
 FORMAT_VERSION = 1
@@ -72,13 +76,6 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def _sigmoid(intercept: Sequence[float], dots: Sequence[float] | None = None, scale: float = 1.0) -> np.ndarray:
-    """``sigmoid(intercept + dots * scale)``, element by element in Python: for a handful of
-    labels, cheaper than the array operations it would take in numpy."""
-    z = intercept if dots is None else [x + d * scale for x, d in zip(intercept, dots)]
-    return np.array([1.0 / (1.0 + math.exp(-min(40.0, max(-40.0, v)))) for v in z])
-
-
 @dataclass
 class LinearModel:
     """Vocabulary, idf and per-label coefficients, with thresholds and metadata."""
@@ -98,8 +95,7 @@ class LinearModel:
     _words: list[str] | None = field(default=None, init=False, repr=False, compare=False)
     _factors: dict[frozenset[str], np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
     _table: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
-    _intercept_list: list[float] | None = field(default=None, init=False, repr=False, compare=False)
-    _ones_buf: np.ndarray = field(default_factory=lambda: np.ones(256), init=False, repr=False, compare=False)
+    _encoder: Encoder | None = field(default=None, init=False, repr=False, compare=False)
 
     # ----------------------------------------------------------- vectors
 
@@ -141,29 +137,97 @@ class LinearModel:
     # ----------------------------------------------------------- scores
 
     def proba_one(self, features: Sequence[str]) -> np.ndarray:
-        """Per-label probabilities for one message.
+        """Per-label probabilities for one message, from its features' names.
 
-        The same numbers as ``sigmoid(vector @ coef + intercept)`` up to the order of additions,
-        in a few array operations: one gather from a table of ``idf**2`` and ``idf * coef`` and
-        one product with the sublinear term frequencies give both the squared norm of the tf-idf
-        vector and the dot products. On a short message the operations, not the arithmetic,
-        are the cost.
+        ``sigmoid(vector @ coef + intercept)`` with the l2-normalized sublinear tf-idf vector, in
+        a few array operations: one gather from a table of ``idf**2`` and ``idf * coef`` and one
+        sum over its rows give both the squared norm of the vector and the dot products. The
+        sums run over the features in the order of their indices, one after another, as
+        :meth:`proba_pairs` adds them for a batch: a message gets the same bits alone and in a batch.
         """
         counts = Counter(map(self.vocabulary.get, features))
         counts.pop(None, None)  # type: ignore[call-overload]
         if not counts:
-            return _sigmoid(self._intercept)
-        rows = self.table.take(np.fromiter(counts, dtype=np.intp, count=len(counts)), axis=0)
-        tf = list(counts.values())
-        if max(tf) == 1:  # nearly every message: each feature once
-            total = self._ones(len(tf)) @ rows
-            squared = float(total[0])
-        else:  # sublinear tf, 1 + log(count)
-            t = np.array([1.0 + math.log(c) if c > 1 else 1.0 for c in tf])
-            total = t @ rows
-            squared = float((t * t) @ rows[:, 0])
-        norm = math.sqrt(squared)
-        return _sigmoid(self._intercept, total[1:].tolist(), 1.0 / norm if norm else 1.0)
+            return self._finish(np.zeros((1, 1 + len(self.labels))))[0]
+        order = sorted(counts)
+        rows = self.table.take(np.array(order, dtype=np.intp), axis=0)
+        tf = np.array([counts[i] for i in order], dtype=np.int64)
+        if tf.max() > 1:  # rare in a message: every feature once is the rule
+            rows = rows * self._tf_weights(tf)
+        # Reduced along the rows of a C-ordered array, numpy adds row after row (no pairwise
+        # summation), which is what bincount does in proba_pairs.
+        return self._finish(np.add.reduce(rows, axis=0)[None, :])[0]
+
+    def proba_pairs(self, messages: np.ndarray, features: np.ndarray, n: int) -> np.ndarray:
+        """Per-label probabilities of ``n`` messages from ``(message, feature index)`` pairs, one
+        pair per occurrence, in any order (what :meth:`Encoder.pairs <redflag.encode.Encoder.pairs>`
+        gives). The same bits per message as :meth:`proba_one`."""
+        out_width = 1 + len(self.labels)
+        if not len(messages):
+            return self._finish(np.zeros((n, out_width)))
+        size = len(self.idf)
+        # Sorted by message, then feature index: the order proba_one adds in. The pairs come in
+        # runs ordered by message, which the stable sort (timsort, radix) takes much faster than
+        # the default quicksort would.
+        keys = messages.astype(np.int64) * size + features
+        keys.sort(kind="stable")
+        starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+        tf = np.diff(np.append(starts, len(keys)))
+        keys = keys[starts]
+        owner = keys // size
+        rows = self.table.take(keys - owner * size, axis=0)
+        if tf.max() > 1:
+            rows = rows * self._tf_weights(tf)
+        sums = np.empty((n, out_width))
+        for j in range(out_width):  # bincount adds each message's rows one after another, in order
+            sums[:, j] = np.bincount(owner, weights=rows[:, j], minlength=n)
+        return self._finish(sums)
+
+    def proba_analyses(self, analyses: Sequence[Analysis]) -> np.ndarray:
+        """Per-label probabilities of analyzed messages, shape ``(n_messages, n_labels)``; the
+        same bits as :meth:`proba_one` of each one's features, without naming the features."""
+        messages, features = self.encoder.pairs(analyses)
+        return self.proba_pairs(messages, features, len(analyses))
+
+    def proba(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """Per-label probabilities from features' names, shape ``(n_messages, n_labels)``."""
+        get = self.vocabulary.get
+        pairs = [(i, j) for i, feats in enumerate(feature_lists) for j in map(get, feats) if j is not None]
+        arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        return self.proba_pairs(arr[:, 0], arr[:, 1], len(feature_lists))
+
+    @property
+    def encoder(self) -> Encoder:
+        """Lookup tables for :meth:`proba_analyses` (made on first use: a batch needs them, one message does not)."""
+        if self._encoder is None:
+            self._encoder = Encoder(self.vocabulary, self.config)
+        return self._encoder
+
+    def _tf_weights(self, tf: np.ndarray) -> np.ndarray:
+        """Row weights ``[t**2, t, ..., t]`` for the sublinear term frequencies ``t = 1 + log(count)``.
+
+        Taken from one table (and math.log past it), never computed anew per call, so that a count
+        gets the same weight in any batch.
+        """
+        small = tf < len(_SUBLINEAR)
+        t = _SUBLINEAR[np.where(small, tf, 0)]
+        if not small.all():
+            t[~small] = [1.0 + math.log(c) for c in tf[~small].tolist()]
+        weights = np.empty((len(tf), 1 + len(self.labels)))
+        weights[:, 0] = t * t
+        weights[:, 1:] = t[:, None]
+        return weights
+
+    def _finish(self, sums: np.ndarray) -> np.ndarray:
+        """``sigmoid(intercept + dots / norm)`` from rows of ``[squared norm, dots...]``."""
+        norm = np.sqrt(sums[:, 0])
+        scale = np.divide(1.0, norm, out=np.ones_like(norm), where=norm > 0)
+        z = np.clip(self.intercept + sums[:, 1:] * scale[:, None], -40.0, 40.0).ravel().tolist()
+        # Element by element with math.exp: numpy's vectorized exp may round the last bit
+        # differently for an array of one message and one of many.
+        exp = math.exp
+        flat = [1.0 / (1.0 + exp(-v)) for v in z]
+        return np.array(flat).reshape(len(sums), len(self.labels))
 
     @property
     def table(self) -> np.ndarray:
@@ -172,29 +236,6 @@ class LinearModel:
             idf = self.idf.astype(np.float64)
             self._table = np.column_stack([idf * idf, idf[:, None] * self.coef.astype(np.float64)])
         return self._table
-
-    @property
-    def _intercept(self) -> list[float]:
-        if self._intercept_list is None:
-            self._intercept_list = self.intercept.tolist()
-        return self._intercept_list
-
-    def _ones(self, n: int) -> np.ndarray:
-        """A vector of ``n`` ones (a view of one kept for the purpose; made anew past its length)."""
-        if n > len(self._ones_buf):
-            self._ones_buf = np.ones(max(n, 2 * len(self._ones_buf)))
-        return self._ones_buf[:n]
-
-    def proba(self, feature_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """Per-label probabilities, shape ``(n_messages, n_labels)``.
-
-        Row by row with :meth:`proba_one`, so that a message gets the same bits alone and in a
-        batch (a sparse matrix product would add in another order).
-        """
-        out = np.empty((len(feature_lists), len(self.labels)))
-        for i, features in enumerate(feature_lists):
-            out[i] = self.proba_one(features)
-        return out
 
     def combine(self, probs: np.ndarray, anchored: frozenset[str]) -> np.ndarray:
         """Final per-label scores: the probability, discounted where the label is unanchored."""

@@ -167,7 +167,7 @@ class Scorer:
         """Assess many messages in one matrix product; same results as :meth:`score`."""
         profile = get_platform(platform)
         done = [self.analyze(t, allow=allow) for t in texts]
-        probs = self.model.proba([a.features for a, _ in done])
+        probs = self.model.proba_analyses([a for a, _ in done])
         out = []
         for (a, trunc), p in zip(done, probs):
             p, check = self._apply_platform(a, p, profile, allow)
