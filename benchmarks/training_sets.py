@@ -2,12 +2,16 @@
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
         [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
+        [--unseen data/raw/wNN.jsonl ...]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
 compared with the one without them on the same rows; then the share of a sample of
 RealPersonaChat flagged by the final model (every 8th message, ``--sample`` of them) and of ASDC.
-This is how data and feature changes to the default model are decided: never on the shared dev set.
+With ``--unseen``, also the figures of the final model on labeled files of writers the training
+set does not have yet (each beta's thresholds applied; ids listed in data/parts/excluded.tsv are
+left out, as the corpus builder leaves them out). This is how data and feature changes to the
+default model are decided: never on the shared dev set.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from redflag.evaluate import compute_report
 from redflag.features import FeatureConfig
 from redflag.labels import LABELS
 from redflag.scorer import Scorer
-from redflag.training import DEFAULT_BETA, DEFAULT_C, DEFAULT_MIN_DF, _best_threshold, train
+from redflag.training import DEFAULT_BETA, DEFAULT_C, DEFAULT_MIN_DF, Example, _best_threshold, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +57,7 @@ def main() -> None:
     ap.add_argument("--char-ngrams", default="2,3", help="lengths of the character n-grams, LO,HI (0,0: none)")
     ap.add_argument("--save", help="write the out-of-fold and real-chat scores to this .npz file, for analysis")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--unseen", nargs="+", default=[], help="labeled files of writers not in DATA, scored by the final model")
     args = ap.parse_args()
     betas = [float(b) for b in args.beta.split(",")]
     shared = Path(args.shared)
@@ -77,6 +82,8 @@ def main() -> None:
     asdc = [json.loads(line)["text"] for line in (shared / "corpora" / "asdc.jsonl").open(encoding="utf-8")]
     chat_scores = _scores(scorer, chat)
     asdc_scores = _scores(scorer, asdc)
+    unseen = _unseen(args.unseen)
+    unseen_scores = _scores(scorer, [ex.text for ex in unseen])
     print(
         f"{args.data} (concepts={config.concept_pairs}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages, "
         f"{len(result.model.vocabulary)} features; out-of-fold figures on the {int(rows.sum())} rows of "
@@ -98,7 +105,24 @@ def main() -> None:
             f"ASDC {flagged_asdc} ({flagged_asdc / len(asdc):.4%}); thresholds "
             + " ".join(f"{t:.2f}" for t in thresholds)
         )
+        if unseen:
+            pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in unseen_scores]
+            report = compute_report([ex.labels for ex in unseen], pred)
+            per_label = " ".join(f"{k}={m.f1:.3f}/R{m.recall:.2f}" for k, m in report.labels.items())
+            print(
+                f"    unseen writers (n={len(unseen)}): macro-F1 {report.macro_f1:.3f}, any-risk R "
+                f"{report.any_recall:.3f} P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}"
+            )
     print(f"  {time.perf_counter() - started:.0f} s")
+
+
+def _unseen(paths: list[str]) -> list[Example]:
+    excluded_file = ROOT / "data" / "parts" / "excluded.tsv"
+    excluded = set()
+    if excluded_file.is_file():
+        lines = excluded_file.read_text(encoding="utf-8").splitlines()
+        excluded = {line.split("\t")[0] for line in lines if line.strip() and not line.startswith("#")}
+    return [ex for path in paths for ex in load_examples(path) if ex.id not in excluded]
 
 
 def _scores(scorer: Scorer, texts: list[str]) -> np.ndarray:

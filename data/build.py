@@ -6,6 +6,7 @@ Inputs (see data/README.md for who wrote what):
 
 - ``data/raw/*.jsonl``: whole messages, each file by a different writer with its own brief.
 - ``data/parts/wrappers.toml``: safe openers, closings and signatures in many voices.
+- ``data/parts/excluded.tsv``: raw messages left out, each with the reason.
 
 What the builder adds, deterministically (fixed seed):
 
@@ -45,9 +46,25 @@ SURFACE_RATE = 0.35
 JOIN_RATE = 0.22
 
 
+def load_excluded() -> dict[str, str]:
+    """Raw message ids left out of the corpus, with the reason (``data/parts/excluded.tsv``)."""
+    out: dict[str, str] = {}
+    path = HERE / "parts" / "excluded.tsv"
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        msg_id, sep, reason = line.partition("\t")
+        if not sep or not reason.strip():
+            sys.exit(f"{path}:{line_no}: expected an id, a tab and a reason")
+        out[msg_id.strip()] = reason.strip()
+    return out
+
+
 def load_raw() -> list[dict]:
     rows: list[dict] = []
     seen: set[str] = set()
+    excluded = load_excluded()
+    found: set[str] = set()
     for path in sorted((HERE / "raw").glob("*.jsonl")):
         writer = path.stem
         n = 0
@@ -55,6 +72,9 @@ def load_raw() -> list[dict]:
             if not line.strip():
                 continue
             r = json.loads(line)
+            if r["id"] in excluded:
+                found.add(r["id"])
+                continue
             bad = [lab for lab in r["labels"] if lab not in LABELS]
             if bad:
                 sys.exit(f"{path}:{line_no}: unknown labels {bad}")
@@ -72,6 +92,9 @@ def load_raw() -> list[dict]:
                 }
             )
             n += 1
+    missing = sorted(set(excluded) - found)
+    if missing:
+        sys.exit(f"data/parts/excluded.tsv: ids not found in data/raw: {missing}")
     return rows
 
 
