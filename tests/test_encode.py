@@ -92,3 +92,14 @@ def test_other_feature_configurations(scorer, config):
 def test_empty_batch(scorer):
     assert scorer.model.proba_analyses([]).shape == (0, len(scorer.labels))
     assert scorer.score_many([]) == []
+
+
+def test_characters_in_slices_are_the_same(scorer, monkeypatch):
+    import redflag.encode
+
+    analyses = [scorer.analyze(t)[0] for t in _texts()]
+    whole = Counter(zip(*(a.tolist() for a in scorer.model.encoder.pairs(analyses))))
+    # Slices of about 50 characters: most cuts fall between messages, some after a long one.
+    monkeypatch.setattr(redflag.encode, "_SLICE", 50)
+    sliced = Counter(zip(*(a.tolist() for a in scorer.model.encoder.pairs(analyses))))
+    assert sliced == whole == _by_name(scorer.model.vocabulary, analyses)

@@ -26,6 +26,8 @@ __all__ = ["Encoder"]
 # up to three characters fits in an unsigned 64-bit integer.
 _BITS = 21
 _MAX_CODED = 3
+# Characters encoded together at most (a message longer than this goes alone).
+_SLICE = 1 << 20
 
 
 class Encoder:
@@ -125,6 +127,18 @@ class Encoder:
         self, analyses: list[Analysis], which: np.ndarray, messages: list[np.ndarray], features: list[np.ndarray]
     ) -> None:
         views = [char_view(a.normalized.text) for a in analyses]
+        # A few arrays of 8 bytes per character are made at once: a batch of long messages goes
+        # in slices of about a million characters, so that memory stays bounded.
+        start = total = 0
+        for end, view in enumerate(views, 1):
+            total += len(view)
+            if total >= _SLICE or end == len(views):
+                self._slice(views[start:end], which[start:end], messages, features)
+                start, total = end, 0
+
+    def _slice(
+        self, views: list[str], which: np.ndarray, messages: list[np.ndarray], features: list[np.ndarray]
+    ) -> None:
         # Lone surrogates (kept by normalization, replaced only for MeCab) encode as themselves.
         points = np.frombuffer("".join(views).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         if not len(points):
