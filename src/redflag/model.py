@@ -153,11 +153,8 @@ class LinearModel:
         order = sorted(counts)
         rows = self.table.take(np.array(order, dtype=np.intp), axis=0)
         tf = [counts[i] for i in order]
-        if max(tf) > 1:
-            # Only the rows of repeated features change (a weight of 1 leaves a row as it is,
-            # exactly), so only those are weighted: the same bits as weighting every row.
-            many = [k for k, c in enumerate(tf) if c > 1]
-            rows[many] *= self._tf_weights(np.array([tf[k] for k in many], dtype=np.int64))
+        if max(tf) > 1:  # a weight of 1 leaves a row as it is, exactly, as in proba_pairs
+            rows = rows * self._tf_weights(np.array(tf, dtype=np.int64))
         # Reduced along the rows of a C-ordered array, numpy adds row after row (no pairwise
         # summation), which is what bincount does in proba_pairs.
         return self._finish_one(np.add.reduce(rows, axis=0).tolist())
