@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import json
 import re
 import time
@@ -117,11 +118,12 @@ def main() -> None:
 
 
 def _unseen(paths: list[str]) -> list[Example]:
-    excluded_file = ROOT / "data" / "parts" / "excluded.tsv"
-    excluded = set()
-    if excluded_file.is_file():
-        lines = excluded_file.read_text(encoding="utf-8").splitlines()
-        excluded = {line.split("\t")[0] for line in lines if line.strip() and not line.startswith("#")}
+    """The labeled messages of ``paths``, without those the corpus builder leaves out."""
+    spec = importlib.util.spec_from_file_location("corpus_build", ROOT / "data" / "build.py")
+    assert spec is not None and spec.loader is not None
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    excluded = build.load_excluded()
     return [ex for path in paths for ex in load_examples(path) if ex.id not in excluded]
 
 
