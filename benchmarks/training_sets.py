@@ -2,7 +2,7 @@
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
         [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
-        [--unseen data/raw/wNN.jsonl ...]
+        [--unseen data/raw/wNN.jsonl ...] [--factor 0.1,0.3]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -10,7 +10,9 @@ compared with the one without them on the same rows; then the share of a sample 
 RealPersonaChat flagged by the final model (every 8th message, ``--sample`` of them) and of ASDC.
 With ``--unseen``, also the figures of the final model on labeled files of writers the training
 set does not have yet (each beta's thresholds applied; ids listed in data/parts/excluded.tsv are
-left out, as the corpus builder leaves them out). This is how data and feature changes to the
+left out, as the corpus builder leaves them out). With ``--factor``, each figure for each
+discount of a label none of whose anchor words occurs (the model's ``unanchored_factor``,
+which only rescales final scores, so one training run serves every value). This is how data and feature changes to the
 default model are decided: never on the shared dev set.
 """
 
@@ -58,6 +60,11 @@ def main() -> None:
     ap.add_argument("--char-ngrams", default="2,3", help="lengths of the character n-grams, LO,HI (0,0: none)")
     ap.add_argument("--save", help="write the out-of-fold and real-chat scores to this .npz file, for analysis")
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument(
+        "--factor",
+        default="",
+        help="discounts for unanchored labels to compare (comma-separated; default: the model's own)",
+    )
     ap.add_argument("--unseen", nargs="+", default=[], help="labeled files of writers not in DATA, scored by the final model")
     args = ap.parse_args()
     betas = [float(b) for b in args.beta.split(",")]
@@ -92,9 +99,39 @@ def main() -> None:
     )
     if args.save:
         np.savez_compressed(args.save, oof=result.oof_scores, y=y, rows=rows, chat=chat_scores, asdc=asdc_scores)
+    own = result.model.unanchored_factor
+    factors = [float(f) for f in args.factor.split(",")] if args.factor else [own]
+    if factors != [own]:
+        masks = [_unanchored(scorer, [ex.text for ex in examples]), _unanchored(scorer, chat)]
+        masks += [_unanchored(scorer, asdc), _unanchored(scorer, [ex.text for ex in unseen])]
+    base = (result.oof_scores, chat_scores, asdc_scores, unseen_scores)
+    for factor in factors:
+        if factor != own:
+            # A final score of an unanchored label is the probability times the discount.
+            oof, chat_scores, asdc_scores, unseen_scores = (
+                np.where(m, s / own * factor, s) for s, m in zip(base, masks)
+            )
+            print(f"  unanchored factor {factor:g}:")
+        else:
+            oof, chat_scores, asdc_scores, unseen_scores = base
+        _report(betas, y, oof, rows, gold, chat_scores, asdc_scores, unseen, unseen_scores)
+    print(f"  {time.perf_counter() - started:.0f} s")
+
+
+def _report(
+    betas: list[float],
+    y: np.ndarray,
+    oof: np.ndarray,
+    rows: np.ndarray,
+    gold: list[tuple[str, ...]],
+    chat_scores: np.ndarray,
+    asdc_scores: np.ndarray,
+    unseen: list[Example],
+    unseen_scores: np.ndarray,
+) -> None:
     for beta in betas:
-        thresholds = np.array([_best_threshold(y[:, j], result.oof_scores[:, j], beta) for j in range(len(LABELS))])
-        pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in result.oof_scores[rows]]
+        thresholds = np.array([_best_threshold(y[:, j], oof[:, j], beta) for j in range(len(LABELS))])
+        pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in oof[rows]]
         report = compute_report(gold, pred)
         per_label = " ".join(f"{k}={m.f1:.3f}/R{m.recall:.2f}" for k, m in report.labels.items())
         flagged_chat = int((chat_scores >= thresholds).any(axis=1).sum())
@@ -102,8 +139,8 @@ def main() -> None:
         print(
             f"  beta={beta}: macro-F1 {report.macro_f1:.3f}, any-risk R {report.any_recall:.3f} "
             f"P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}\n"
-            f"    RealPersonaChat {flagged_chat} flagged ({flagged_chat / len(chat):.4%}); "
-            f"ASDC {flagged_asdc} ({flagged_asdc / len(asdc):.4%}); thresholds "
+            f"    RealPersonaChat {flagged_chat} flagged ({flagged_chat / len(chat_scores):.4%}); "
+            f"ASDC {flagged_asdc} ({flagged_asdc / len(asdc_scores):.4%}); thresholds "
             + " ".join(f"{t:.2f}" for t in thresholds)
         )
         if unseen:
@@ -114,7 +151,15 @@ def main() -> None:
                 f"    unseen writers (n={len(unseen)}): macro-F1 {report.macro_f1:.3f}, any-risk R "
                 f"{report.any_recall:.3f} P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}"
             )
-    print(f"  {time.perf_counter() - started:.0f} s")
+
+
+def _unanchored(scorer: Scorer, texts: list[str]) -> np.ndarray:
+    """Per message and label: True where none of the label's anchor words occurs."""
+    out = np.zeros((len(texts), len(LABELS)), dtype=bool)
+    for i, text in enumerate(texts):
+        anchored = scorer.analyze(text)[0].anchored
+        out[i] = [label not in anchored for label in LABELS]
+    return out
 
 
 def _unseen(paths: list[str]) -> list[Example]:
