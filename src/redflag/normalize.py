@@ -180,6 +180,22 @@ def nfkc(n: Mapped) -> Mapped:
     return _apply(n, edits, "nfkc")
 
 
+# Latin letters drawn as symbols that NFKC leaves alone (it maps Ⓛ and 🄻, not these): negative
+# circled 🅛, negative squared 🅻 and the regional indicators 🇱 that flags are made of. Each
+# stands for one letter, so the text keeps its length and every offset.
+_LETTER_BLOCKS = ((0x1F150, 0x1F169), (0x1F170, 0x1F189), (0x1F1E6, 0x1F1FF))
+_SYMBOL_LETTERS = regex.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _LETTER_BLOCKS) + "]+")
+
+
+def _symbol_letters(m: regex.Match[str]) -> str:
+    return "".join(
+        next(chr(ord("A") + ord(c) - a) for a, b in _LETTER_BLOCKS if a <= ord(c) <= b) for c in m.group()
+    )
+
+
+letters = _RegexStep(_SYMBOL_LETTERS, _symbol_letters, "letters")
+
+
 def lower(n: Mapped) -> Mapped:
     """Lower-case Latin letters (LINE, Line and line are one word)."""
     if n.text.islower() or not any(c.isupper() for c in n.text):
@@ -308,6 +324,7 @@ squeeze_spaces = _RegexStep(_SPACES, lambda m: " ", "squeeze_spaces")
 #: plain ASCII for the later patterns; numerals before dashes so 〇九〇ー becomes 090-.
 STEPS: dict[str, Step] = {
     "nfkc": nfkc,
+    "letters": letters,
     "strip_invisible": strip_invisible,
     "lower": lower,
     "numerals": numerals,
@@ -359,6 +376,7 @@ def _at_dot_text(text: str) -> str:
 
 TEXT_STEPS: dict[str, TextStep] = {
     "nfkc": _nfkc_text,
+    "letters": letters.text,
     "strip_invisible": strip_invisible.text,
     "lower": _lower_text,
     "numerals": lambda text: _kana_step.text(_kanji_step.text(text)),
