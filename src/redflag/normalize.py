@@ -185,15 +185,8 @@ def nfkc(n: Mapped) -> Mapped:
 # stands for one letter, so the text keeps its length and every offset.
 _LETTER_BLOCKS = ((0x1F150, 0x1F169), (0x1F170, 0x1F189), (0x1F1E6, 0x1F1FF))
 _SYMBOL_LETTERS = regex.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _LETTER_BLOCKS) + "]+")
-
-
-def _symbol_letters(m: regex.Match[str]) -> str:
-    return "".join(
-        next(chr(ord("A") + ord(c) - a) for a, b in _LETTER_BLOCKS if a <= ord(c) <= b) for c in m.group()
-    )
-
-
-letters = _RegexStep(_SYMBOL_LETTERS, _symbol_letters, "letters")
+_LETTER_TABLE = {code: chr(ord("A") + code - a) for a, b in _LETTER_BLOCKS for code in range(a, b + 1)}
+letters = _RegexStep(_SYMBOL_LETTERS, lambda m: m.group().translate(_LETTER_TABLE), "letters")
 
 
 def lower(n: Mapped) -> Mapped:
