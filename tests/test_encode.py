@@ -11,6 +11,7 @@ from conftest import load_cases
 from redflag.dataset import default_examples
 from redflag.encode import Encoder
 from redflag.features import Analyzer, FeatureConfig
+from redflag.model import LinearModel
 
 # Texts where the words and characters are not what they seem: numbers, spaces, surrogates,
 # NUL, emoji, refusals (x features), a word repeated (counts above one), nothing at all.
@@ -62,6 +63,8 @@ def test_batch_probabilities_are_bit_for_bit_those_of_one_message(scorer):
     assert np.array_equal(batch, one)
     by_name = model.proba([a.features for a in analyses])
     assert np.array_equal(by_name, one)
+    # One message without its features' names (what Scorer.score uses).
+    assert np.array_equal(np.array([model.proba_analysis(a) for a in analyses]), one)
     # A message scores the same whatever else is in its batch.
     assert np.array_equal(model.proba_analyses(analyses[::-1]), one[::-1])
     assert np.array_equal(model.proba_analyses(analyses[:1]), one[:1])
@@ -87,6 +90,20 @@ def test_other_feature_configurations(scorer, config):
     encoder = Encoder(vocabulary, config)
     messages, features = encoder.pairs(analyses)
     assert Counter(zip(messages.tolist(), features.tolist())) == _by_name(vocabulary, analyses)
+    # One message at a time, without the names: the same bits as by name, in this configuration too.
+    rng = np.random.default_rng(0)
+    model = LinearModel(
+        vocabulary=vocabulary,
+        idf=rng.uniform(1, 8, len(vocabulary)),
+        coef=rng.normal(0, 2, (len(vocabulary), len(scorer.labels))),
+        intercept=rng.normal(0, 1, len(scorer.labels)),
+        thresholds=dict.fromkeys(scorer.labels, 0.5),
+        config=config,
+        rules_toml=scorer.model.rules_toml,
+    )
+    one = np.array([model.proba_one(a.features) for a in analyses])
+    assert np.array_equal(np.array([model.proba_analysis(a) for a in analyses]), one)
+    assert np.array_equal(model.proba_analyses(analyses), one)
 
 
 def test_empty_batch(scorer):

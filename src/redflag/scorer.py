@@ -150,7 +150,7 @@ class Scorer:
         """
         profile = get_platform(platform)
         analysis, truncated = self.analyze(text, allow=allow)
-        raw = self.model.proba_one(analysis.features)
+        raw = self.model.proba_analysis(analysis)
         raw, check = self._apply_platform(analysis, raw, profile, allow, stated)
         probs = self.model.combine(raw, analysis.anchored)
         return self._assess(analysis, probs, truncated, explain, check, profile.name), analysis
@@ -244,14 +244,14 @@ class Scorer:
             )
             if statements:
                 alt, _ = self.analyze(statements + n.original, allow=allow)
-                probs[i] = min(probs[i], self.model.proba_one(alt.features)[i])
+                probs[i] = min(probs[i], self.model.proba_analysis(alt)[i])
         elif found or analysis.context:
             spans = [n.original_span(s, e) for s, e in (*found.values(), *analysis.context.values())]
             chars = list(n.original)
             for s, e in spans:
                 chars[s:e] = "\u3000" * (e - s)  # ideographic spaces keep every other offset in place
             alt, _ = self.analyze("".join(chars), allow=allow)
-            probs[i] = max(probs[i], self.model.proba_one(alt.features)[i])
+            probs[i] = max(probs[i], self.model.proba_analysis(alt)[i])
         return probs, check
 
     def _assess(
