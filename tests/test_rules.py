@@ -197,6 +197,19 @@ def test_union_of_patterns_answers_as_each_pattern_does():
     assert in_vain < len(chat) / 2, (in_vain, len(chat))
 
 
+def test_anchors_and_concepts_answer_the_same_with_a_scan():
+    # Given the one-pass scan, anchored() and concept_spans() skip what the scan already
+    # answers (a label whose words occur, a concept none of whose words does); the answers
+    # must be those of searching everything.
+    texts = _engine_texts()
+    texts += [t * 40 for t in texts[:50]]
+    assert any(RULES.concept_spans(t) for t in texts) and any(RULES.anchored(t) for t in texts)
+    for text in texts:
+        scan = RULES.scan(text)
+        assert RULES.anchored(text, found=scan) == RULES.anchored(text), text
+        assert RULES.concept_spans(text, found=scan) == RULES.concept_spans(text), text
+
+
 @pytest.mark.parametrize(
     ("words", "pattern"),
     [

@@ -205,6 +205,12 @@ class RuleSet:
         self._concept_occurs = {
             name: _Union([p], f"concept {name}", prefilter=True) for name, p in self.concepts.items()
         }
+        # Per concept: its pattern, its union, and whether the union is its words alone (then,
+        # given a scan, whether it occurs is one bit, tested without calling matches).
+        self._concept_plan = tuple(
+            (name, self.concepts[name], u, u.words is not None and not u.twins and not u.alone)
+            for name, u in self._concept_occurs.items()
+        )
         # Only whether a label's vocabulary occurs is asked; a timeout counts as not found.
         self._anchored_by = {
             label: _Union([p], f"anchor {label}", on_timeout=False) for label, p in self.anchors.items()
@@ -237,9 +243,23 @@ class RuleSet:
         """
         if not self.anchors:
             return frozenset(LABELS)
-        if self.anchors_fold_kana:
-            text = fold_kana(text)
-        return frozenset(label for label, any_of in self._anchored_by.items() if any_of.matches(text, found))
+        if found is None:
+            if self.anchors_fold_kana:
+                text = fold_kana(text)
+            return frozenset(label for label, any_of in self._anchored_by.items() if any_of.matches(text, found))
+        # With a scan of this text, a label whose words it found is anchored without a search,
+        # and the text is folded only if some other label has patterns left to search.
+        out = []
+        folded: str | None = None
+        for label, any_of in self._anchored_by.items():
+            if any_of.words is not None and found & any_of.bit:
+                out.append(label)
+            elif any_of.twins or any_of.alone:
+                if folded is None:
+                    folded = fold_kana(text) if self.anchors_fold_kana else text
+                if any_of.matches(folded, found):
+                    out.append(label)
+        return frozenset(out)
 
     def context_found(self, text: str) -> dict[str, tuple[int, int]]:
         """Context statements found in ``text`` (normalized), with the span of the first of each."""
@@ -259,8 +279,11 @@ class RuleSet:
         out: list[tuple[str, int]] = []
         if not self._any_concept.matches(text, found):  # about half of all chat messages have none
             return out
-        for name, p in self.concepts.items():
-            if not self._concept_occurs[name].matches(text, found):  # a fast "is it here at all" first
+        for name, p, occurs, words_only in self._concept_plan:
+            if words_only and found is not None:
+                if not found & occurs.bit:
+                    continue
+            elif not occurs.matches(text, found):  # a fast "is it here at all" first
                 continue
             try:
                 out.extend((name, m.start()) for m in p.finditer(text))
