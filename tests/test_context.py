@@ -152,3 +152,22 @@ def test_empty_thread_is_safe(scorer):
     assert t.labels == () and t.level == "safe" and t.messages == ()
     with pytest.raises(ValueError, match="window"):
         scorer.conversation(window=0)
+
+
+def test_the_gate_of_a_profile_changes_no_answer(scorer):
+    # A profile first looks for any condition's words in one search; where none occurs it
+    # states nothing. Without that gate, every condition is searched: the answers must agree.
+    import copy
+
+    from redflag.dataset import default_examples
+    from redflag.normalize import normalize
+
+    texts = [normalize(e.text).text for e in default_examples()[::25]]
+    for name in PLATFORMS:
+        profile = get_platform(name)
+        assert profile._gate is not None
+        ungated = copy.copy(profile)
+        object.__setattr__(ungated, "_gate", None)
+        answers = [profile.found(t, scorer.rules.is_negated) for t in texts]
+        assert answers == [ungated.found(t, scorer.rules.is_negated) for t in texts]
+        assert sum(map(bool, answers)) > 50  # the texts state conditions, not only nothing

@@ -38,7 +38,7 @@ from typing import Literal
 
 import regex
 
-from .rules import REGEX_TIMEOUT, RuleError, Twin, _Union, timeout_for
+from .rules import REGEX_TIMEOUT, RuleError, Twin, _trie, _Union, timeout_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,6 +104,15 @@ class Platform:
     advice_en: str
     sources: tuple[str, ...]
     conditions: Mapping[str, Condition]
+    #: The words of every condition in one search: where none occurs, no condition is stated
+    #: (None when some condition cannot be looked for by its words).
+    _gate: re.Pattern[str] | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        unions = [c._occurs for c in self.conditions.values()]
+        if unions and all(u is not None for u in unions):
+            words = set().union(*(u.wordset for u in unions if u is not None))
+            object.__setattr__(self, "_gate", re.compile(_trie(words)))
 
     def found(
         self, text: str, negated: Callable[[str, int, int], bool] | None = None
@@ -112,7 +121,9 @@ class Platform:
 
         ``negated(text, start, end)`` drops statements a refusal follows (仮払いはまだ完了していません).
         """
-        out = {}
+        out: dict[str, tuple[int, int]] = {}
+        if self._gate is not None and self._gate.search(text) is None:
+            return out
         for name, cond in self.conditions.items():
             span = cond.search(text)
             if span is not None and not (negated is not None and negated(text, *span)):
