@@ -405,7 +405,7 @@ class LinearModel:
             with np.load(p, allow_pickle=False) as z:
                 words = json.loads(_text(z["vocabulary"]))
                 model = cls(
-                    vocabulary={w: i for i, w in enumerate(words)},
+                    vocabulary=dict(zip(words, range(len(words)))),
                     # Kept as stored (float32): scoring reads the float64 table made from them
                     # (see table), and other arithmetic with them is float64 all the same (numpy
                     # widens them exactly); a float64 copy here would only add memory.
