@@ -23,7 +23,7 @@ from .normalize import DEFAULT_STEPS, Normalized, normalize
 from .rules import Hit, RuleSet
 from .tokenize import Token, Tokenizer, locate
 
-__all__ = ["Analysis", "Analyzer", "FeatureConfig", "char_view", "fold_numbers", "token_features"]
+__all__ = ["Analysis", "Analyzer", "FeatureConfig", "char_view", "feature_texts", "fold_numbers", "token_features"]
 
 # Character-for-character substitutions, so n-gram positions are positions in the text.
 _DIGIT = regex.compile(r"\d")
@@ -172,16 +172,23 @@ def fold_numbers(surfaces: Sequence[str]) -> list[str]:
 
 def token_features(text: str, surfaces: Sequence[str], config: FeatureConfig) -> list[str]:
     """``w:`` words, ``b:`` bigrams and ``c:`` character n-grams of a normalized text."""
+    words, bigrams, grams = feature_texts(text, surfaces, config)
+    return ["w:" + w for w in words] + ["b:" + b for b in bigrams] + ["c:" + g for g in grams]
+
+
+def feature_texts(
+    text: str, surfaces: Sequence[str], config: FeatureConfig
+) -> tuple[list[str], list[str], list[str]]:
+    """The words, bigrams and character n-grams of :func:`token_features`, without their prefixes."""
     words = fold_numbers(surfaces)
-    feats = ["w:" + w for w in words]
-    if config.word_bigrams:
-        feats += [f"b:{a} {b}" for a, b in pairwise(words)]
+    bigrams = [f"{a} {b}" for a, b in pairwise(words)] if config.word_bigrams else []
+    grams: list[str] = []
     lo, hi = config.char_ngrams
     if hi:
         flat = char_view(text)
         for k in range(lo, hi + 1):
-            feats += ["c:" + flat[i : i + k] for i in range(len(flat) - k + 1)]
-    return feats
+            grams += [flat[i : i + k] for i in range(len(flat) - k + 1)]
+    return words, bigrams, grams
 
 
 _SENTENCE_END = regex.compile(r"[。!?！？\n]")

@@ -21,14 +21,13 @@ import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .encode import Encoder
-from .features import Analysis, FeatureConfig, char_view, fold_numbers
+from .features import Analysis, FeatureConfig, feature_texts
 from .labels import LABELS
 
 __all__ = [
@@ -156,25 +155,19 @@ class LinearModel:
         """:meth:`proba_one` of an analysis's features, with the same bits, without naming them.
 
         A message's word, bigram and character features are looked up by their own text in one
-        table per kind (``連絡`` in the words, ``らい`` in the n-grams), so the ``w:``/``b:``/``c:``
-        names are never built: for one message that is a sixth of the names' strings and of the
-        time spent on them. Messages whose features are not their plain words and characters (an
-        allow-list, a refusal) go by name. The tables are made on first use (some 30 MB for the
-        default model): scoring a batch does not need them, see :meth:`proba_analyses`.
+        table per kind (``連絡`` in the words, ``らい`` in the n-grams), so the prefixed
+        ``w:``/``b:``/``c:`` names are never built. Messages whose features are not their plain
+        words and characters (an allow-list, a refusal) go by name. The tables are made on first
+        use (some 30 MB for the default model): scoring a batch does not need them, see
+        :meth:`proba_analyses`.
         """
         if analysis.given is not None:
             return self.proba_one(analysis.features)
         words_of, bigrams_of, grams_of = self._by_kind
-        cfg = self.config
-        words = fold_numbers(analysis.words)
+        words, bigrams, grams = feature_texts(analysis.normalized.text, analysis.words, self.config)
         found = list(map(words_of.get, words))
-        if cfg.word_bigrams:
-            found += map(bigrams_of.get, [f"{a} {b}" for a, b in pairwise(words)])
-        lo, hi = cfg.char_ngrams
-        if hi:
-            flat = char_view(analysis.normalized.text)
-            for k in range(lo, hi + 1):
-                found += map(grams_of.get, [flat[i : i + k] for i in range(len(flat) - k + 1)])
+        found += map(bigrams_of.get, bigrams)
+        found += map(grams_of.get, grams)
         found += map(self.vocabulary.get, analysis.extra)
         return self._proba_counts(Counter(found))
 
