@@ -178,15 +178,8 @@ class LinearModel:
         order = sorted(counts)  # type: ignore[type-var]
         rows = self.table.take(np.array(order, dtype=np.intp), axis=0)
         tf = [counts[i] for i in order]
-        top = max(tf)
-        if top > 1:  # a weight of 1 leaves a row as it is, exactly, as in proba_pairs
-            if top < len(_SUBLINEAR):
-                # In place, element by element the same products as rows * _tf_weights(tf).
-                t = _SUBLINEAR[tf]
-                rows[:, 0] *= t * t
-                rows[:, 1:] *= t[:, None]
-            else:
-                rows = rows * self._tf_weights(np.array(tf, dtype=np.int64))
+        if max(tf) > 1:  # a weight of 1 leaves a row as it is, exactly, as in proba_pairs
+            rows *= self._tf_weights(np.array(tf, dtype=np.int64))  # rows is take's own copy
         # Reduced along the rows of a C-ordered array, numpy adds row after row (no pairwise
         # summation), which is what bincount does in proba_pairs.
         return self._finish_one(np.add.reduce(rows, axis=0).tolist())
@@ -242,9 +235,11 @@ class LinearModel:
         Taken from one table (and math.log past it), never computed anew per call, so that a count
         gets the same weight in any batch.
         """
-        small = tf < len(_SUBLINEAR)
-        t = _SUBLINEAR[np.where(small, tf, 0)]
-        if not small.all():
+        if tf.max() < len(_SUBLINEAR):  # nearly always: the table alone
+            t = _SUBLINEAR[tf]
+        else:
+            small = tf < len(_SUBLINEAR)
+            t = _SUBLINEAR[np.where(small, tf, 0)]
             t[~small] = [1.0 + math.log(c) for c in tf[~small].tolist()]
         weights = np.empty((len(tf), 1 + len(self.labels)))
         weights[:, 0] = t * t
