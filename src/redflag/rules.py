@@ -105,9 +105,11 @@ class Rule:
     detector: str | None = None
     negatable: bool = True
     negate_within: bool = True
+    negated_by: str | None = None
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
     _compiled: Any = field(default=None, repr=False, compare=False)
+    _negated_by: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         where = f"rule {self.id!r}"
@@ -127,6 +129,13 @@ class Rule:
             except regex.error as exc:
                 raise RuleError(f"{where}: pattern does not compile: {exc}") from exc
             object.__setattr__(self, "_compiled", compiled)
+        if self.negated_by is not None:
+            if not self.negatable:
+                raise RuleError(f"{where}: negated_by needs negatable = true")
+            try:
+                object.__setattr__(self, "_negated_by", Twin(self.negated_by))
+            except regex.error as exc:
+                raise RuleError(f"{where}: negated_by does not compile: {exc}") from exc
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Spans of ``text`` (normalized) where this rule fires, before negation."""
@@ -295,10 +304,12 @@ class RuleSet:
         """Whether a refusal (``NEG``) follows ``text[start:end]`` within its sentence."""
         return self._negated(text, start, end)
 
-    def _negated(self, text: str, start: int, end: int) -> bool:
+    def _negated(self, text: str, start: int, end: int, own: Any = None) -> bool:
         stop = _SENTENCE_END.search(text, end, min(len(text), end + _NEG_WINDOW))
         window_end = stop.start() if stop else min(len(text), end + _NEG_WINDOW)
-        return self._negation.search(text, start, window_end) is not None
+        if self._negation.search(text, start, window_end) is not None:
+            return True
+        return own is not None and own.search(text, start, window_end) is not None
 
     def find(self, text: str, *, allow: Iterable[tuple[int, int]] = (), found: int | None = None) -> list[Hit]:
         """Every hit in ``text`` (normalized), sorted by position.
@@ -315,7 +326,9 @@ class RuleSet:
             for s, e in rule.spans(text):
                 if allowed and any(a <= s and e <= b for a, b in allowed):
                     continue
-                negated = rule.negatable and self._negated(text, s if rule.negate_within else e, e)
+                negated = rule.negatable and self._negated(
+                    text, s if rule.negate_within else e, e, rule._negated_by
+                )
                 hits.append(Hit(rule, s, e, negated))
         hits.sort(key=lambda h: (h.start, h.end, h.rule.id))
         return hits
@@ -671,6 +684,8 @@ def load_rules(path: str | Path | None = None, *, text: str | None = None) -> Ru
         fields = dict(item)
         if "pattern" in fields:
             fields["pattern"] = _expand(fields["pattern"], defs, where)
+        if "negated_by" in fields:
+            fields["negated_by"] = _expand(fields["negated_by"], defs, f"{where} negated_by")
         fields["positive"] = tuple(fields.get("positive", ()))
         fields["negative"] = tuple(fields.get("negative", ()))
         fields["weight"] = float(fields["weight"])
