@@ -2,7 +2,7 @@
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
         [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
-        [--unseen data/raw/wNN.jsonl ...] [--factor 0.1,0.3]
+        [--unseen data/raw/wNN.jsonl ...] [--factor 0.1,0.3] [--allocate 204]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -12,8 +12,12 @@ With ``--unseen``, also the figures of the final model on labeled files of write
 set does not have yet (each beta's thresholds applied; ids listed in data/parts/excluded.tsv are
 left out, as the corpus builder leaves them out). With ``--factor``, each figure for each
 discount of a label none of whose anchor words occurs (the model's ``unanchored_factor``,
-which only rescales final scores, so one training run serves every value). This is how data and feature changes to the
-default model are decided: never on the shared dev set.
+which only rescales final scores, so one training run serves every value). Each uniform beta
+of ``--beta`` is reported, and the per-label betas the trainer uses by default. With
+``--allocate N``, also the per-label betas (a grid from 0.6 to 1.3) with the most out-of-fold
+macro-F1 + any-risk recall among those that flag at most N RealPersonaChat messages, found by
+changing one label's beta at a time, from every uniform start. This is how data and feature
+changes to the default model are decided: never on the shared dev set.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from redflag.evaluate import compute_report
 from redflag.features import FeatureConfig
 from redflag.labels import LABELS
 from redflag.scorer import Scorer
-from redflag.training import DEFAULT_BETA, DEFAULT_C, DEFAULT_MIN_DF, Example, _best_threshold, train
+from redflag.training import DEFAULT_BETA, DEFAULT_C, DEFAULT_MIN_DF, Example, _best_threshold, label_betas, train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,8 +53,14 @@ def main() -> None:
     ap.add_argument("--writers", type=int, default=29, help="validate on rows of writers w1..wN (default 29)")
     ap.add_argument(
         "--beta",
-        default=str(DEFAULT_BETA),
-        help="F-beta of the thresholds; several, comma-separated, are compared from one training run",
+        default="0.75,0.8,0.85,0.9",
+        help="F-beta of the thresholds, one for every label; several, comma-separated, are compared from one training run",
+    )
+    ap.add_argument(
+        "--allocate",
+        type=int,
+        default=0,
+        help="search per-label betas for the best out-of-fold figures flagging at most this many RealPersonaChat messages",
     )
     ap.add_argument("--no-concepts", action="store_true", help="train without concept-pair features")
     ap.add_argument("--min-df", type=int, default=DEFAULT_MIN_DF, help="keep features seen in at least this many messages")
@@ -67,13 +77,14 @@ def main() -> None:
     )
     ap.add_argument("--unseen", nargs="+", default=[], help="labeled files of writers not in DATA, scored by the final model")
     args = ap.parse_args()
-    betas = [float(b) for b in args.beta.split(",")]
+    betas: list[dict[str, float]] = [label_betas(float(b)) for b in args.beta.split(",")]
+    betas.append(label_betas(DEFAULT_BETA))
     shared = Path(args.shared)
     examples = load_examples(args.data)
     started = time.perf_counter()
     lo, hi = (int(v) for v in args.char_ngrams.split(","))
     config = FeatureConfig(concept_pairs=not args.no_concepts, char_ngrams=(lo, hi))
-    result = train(examples, seed=0, config=config, beta=betas[0], min_df=args.min_df, C=args.C)
+    result = train(examples, seed=0, config=config, min_df=args.min_df, C=args.C)
     rows = np.array([0 <= _writer(ex.group, ex.id) <= args.writers for ex in examples])
     y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
     gold = [ex.labels for ex, keep in zip(examples, rows) if keep]
@@ -114,12 +125,63 @@ def main() -> None:
             print(f"  unanchored factor {factor:g}:")
         else:
             oof, chat_scores, asdc_scores, unseen_scores = base
-        _report(betas, y, oof, rows, gold, chat_scores, asdc_scores, unseen, unseen_scores)
+        found = [_allocate(y, oof, rows, chat_scores, args.allocate)] if args.allocate else []
+        _report(betas + found, y, oof, rows, gold, chat_scores, asdc_scores, unseen, unseen_scores)
     print(f"  {time.perf_counter() - started:.0f} s")
 
 
+_ALLOCATION_GRID = [round(0.6 + 0.05 * i, 2) for i in range(15)]
+
+
+def _allocate(y: np.ndarray, oof: np.ndarray, rows: np.ndarray, chat: np.ndarray, limit: int) -> dict[str, float]:
+    """Per-label betas with the most out-of-fold macro-F1 + any-risk recall (rows ``rows``)
+    among those flagging at most ``limit`` of the real-chat messages scored ``chat``."""
+    grid = _ALLOCATION_GRID
+    table = np.array([[_best_threshold(y[:, j], oof[:, j], b) for b in grid] for j in range(len(LABELS))])
+    chat = chat[(chat >= table.min()).any(axis=1)]  # only these can be flagged at any beta
+    gold, scores = y[rows].astype(bool), oof[rows]
+    risky = gold.any(axis=1)
+    labels = np.arange(len(LABELS))
+
+    def flagged(pick: list[int]) -> int:
+        return int((chat >= table[labels, pick]).any(axis=1).sum())
+
+    def value(pick: list[int]) -> float:
+        pred = scores >= table[labels, pick]
+        tp = (pred & gold).sum(axis=0)
+        wrong = (pred & ~gold).sum(axis=0) + (~pred & gold).sum(axis=0)
+        f1 = np.where(tp > 0, 2 * tp / np.maximum(2 * tp + wrong, 1), 0.0)
+        return float(f1.mean() + (pred.any(axis=1) & risky).sum() / max(1, risky.sum()))
+
+    best: tuple[float, list[int]] | None = None
+    for start in range(len(grid)):
+        pick = [start] * len(LABELS)
+        if flagged(pick) > limit:
+            continue
+        current = value(pick)
+        while True:  # the best single change, until none helps
+            moves = []
+            for j in labels:
+                for k in range(len(grid)):
+                    if k != pick[j]:
+                        other = [*pick[:j], k, *pick[j + 1 :]]
+                        if flagged(other) <= limit:
+                            moves.append((value(other), other))
+            top = max(moves, default=None, key=lambda m: m[0])
+            if top is None or top[0] <= current + 1e-9:
+                break
+            current, pick = top
+        if best is None or current > best[0] + 1e-9:
+            best = (current, pick)
+    if best is None:
+        raise SystemExit(f"--allocate {limit}: even the lowest beta flags more real-chat messages")
+    found = {lab: grid[k] for lab, k in zip(LABELS, best[1])}
+    print(f"  allocated at most {limit} real-chat flags: " + ",".join(f"{k}={v:g}" for k, v in found.items()))
+    return found
+
+
 def _report(
-    betas: list[float],
+    betas: list[dict[str, float]],
     y: np.ndarray,
     oof: np.ndarray,
     rows: np.ndarray,
@@ -130,14 +192,14 @@ def _report(
     unseen_scores: np.ndarray,
 ) -> None:
     for beta in betas:
-        thresholds = np.array([_best_threshold(y[:, j], oof[:, j], beta) for j in range(len(LABELS))])
+        thresholds = np.array([_best_threshold(y[:, j], oof[:, j], beta[lab]) for j, lab in enumerate(LABELS)])
         pred = [tuple(lb for lb, p, t in zip(LABELS, row, thresholds) if p >= t) for row in oof[rows]]
         report = compute_report(gold, pred)
         per_label = " ".join(f"{k}={m.f1:.3f}/R{m.recall:.2f}" for k, m in report.labels.items())
         flagged_chat = int((chat_scores >= thresholds).any(axis=1).sum())
         flagged_asdc = int((asdc_scores >= thresholds).any(axis=1).sum())
         print(
-            f"  beta={beta}: macro-F1 {report.macro_f1:.3f}, any-risk R {report.any_recall:.3f} "
+            f"  beta={_name(beta)}: macro-F1 {report.macro_f1:.3f}, any-risk R {report.any_recall:.3f} "
             f"P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}\n"
             f"    RealPersonaChat {flagged_chat} flagged ({flagged_chat / len(chat_scores):.4%}); "
             f"ASDC {flagged_asdc} ({flagged_asdc / len(asdc_scores):.4%}); thresholds "
@@ -151,6 +213,11 @@ def _report(
                 f"    unseen writers (n={len(unseen)}): macro-F1 {report.macro_f1:.3f}, any-risk R "
                 f"{report.any_recall:.3f} P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}"
             )
+
+
+def _name(beta: dict[str, float]) -> str:
+    values = set(beta.values())
+    return f"{values.pop():g}" if len(values) == 1 else ",".join(f"{k}={v:g}" for k, v in beta.items())
 
 
 def _unanchored(scorer: Scorer, texts: list[str]) -> np.ndarray:

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from redflag.cli.main import main
+from redflag.labels import LABELS
 
 SHARED_DEV = None
 
@@ -167,7 +168,7 @@ def test_train_on_user_csv(tmp_path, capsys):
     assert card["training"]["examples"] == 32
     # Without a group column each row is its own group, so validation really happened.
     assert card["training"]["groups"] == 32
-    assert card["training"]["threshold_f_beta"] == 0.8
+    assert card["training"]["threshold_f_beta"] == {label: 0.8 for label in LABELS}
     assert card["validation"]["macro_f1"] > 0.5
     assert main(["explain", "LINEで連絡ください", "--model", str(model)]) == 0
 
@@ -190,12 +191,42 @@ def test_train_errors_are_clear(tmp_path, capsys, content, message):
     assert message in err and "bad.csv" in err
 
 
-def test_train_refuses_a_beta_that_is_not_positive(tmp_path, capsys):
+@pytest.mark.parametrize(
+    ("beta", "message"),
+    [
+        ("0", "beta must be a positive number, got 0.0 for off_platform"),
+        ("high", "beta 'high' is neither a number nor label=number pairs"),
+        ("off_platform=0.8,spam=1", "beta for unknown label(s) ['spam']"),
+        ("off_platform=0.8", "beta is missing for ['direct_contract', 'contact_request', 'escrow_bypass', 'upfront_fee']"),
+        ("off_platform=x", "beta 'off_platform=x': expected label=number"),
+    ],
+)
+def test_train_refuses_a_beta_it_cannot_use(tmp_path, capsys, beta, message):
     data = tmp_path / "data.csv"
     data.write_text("text,labels\nhello,\nLINEで連絡して,off_platform\n", encoding="utf-8")
-    assert main(["train", str(data), "--beta", "0", "-o", str(tmp_path / "m")]) == 2
-    assert "beta must be positive, got 0.0" in capsys.readouterr().err
+    assert main(["train", str(data), "--beta", beta, "-o", str(tmp_path / "m")]) == 2
+    assert message in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
+
+
+def test_train_takes_a_beta_per_label(tmp_path):
+    rows = [("LINEで連絡ください", "off_platform"), ("直接契約しましょう", "direct_contract"),
+            ("電話番号を教えて", "contact_request"), ("仮払い前に作業して", "escrow_bypass"),
+            ("登録料を払ってください", "upfront_fee"), ("納品ありがとうございます", ""),
+            ("修正をお願いします", ""), ("よろしくお願いします", "")]
+    data = tmp_path / "data.csv"
+    with open(data, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "labels"])
+        for i in range(4):
+            for text, labels in rows:
+                w.writerow([f"{text}（{i}）", labels])
+    betas = {"off_platform": 0.7, "direct_contract": 0.9, "contact_request": 1.0, "escrow_bypass": 1.2, "upfront_fee": 0.6}
+    spec = ",".join(f"{k}={v}" for k, v in betas.items())
+    model = tmp_path / "m.npz"
+    assert main(["train", str(data), "-o", str(model), "--folds", "2", "--beta", spec, "--no-progress"]) == 0
+    card = json.loads((tmp_path / "m.npz.card.json").read_text(encoding="utf-8"))
+    assert card["training"]["threshold_f_beta"] == betas
 
 
 def test_jobs_2_output_is_identical_to_jobs_1(tmp_path, root):

@@ -12,7 +12,7 @@ from redflag.labels import LABELS
 from redflag.model import LinearModel, ModelFormatError, sha256_file
 from redflag.platforms import get_platform
 from redflag.scorer import Scorer
-from redflag.training import _identity, train
+from redflag.training import DEFAULT_BETA, _best_threshold, _identity, train
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +165,16 @@ def test_validation_metrics_are_recorded(small):
     assert set(v["labels"]) == set(LABELS)
     assert 0.0 <= v["macro_f1"] <= 1.0
     assert all(0.1 <= t <= 0.9 for t in result.model.thresholds.values())
+
+
+def test_each_label_threshold_maximizes_its_own_f_beta(small):
+    examples, result = small
+    y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
+    assert len(set(DEFAULT_BETA.values())) > 1  # the default differs between labels
+    for j, label in enumerate(LABELS):
+        expected = _best_threshold(y[:, j], result.oof_scores[:, j], DEFAULT_BETA[label])
+        assert result.model.thresholds[label] == expected
+    assert result.model.meta["training"]["threshold_f_beta"] == dict(DEFAULT_BETA)
 
 
 def test_training_needs_two_groups():

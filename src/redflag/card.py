@@ -22,11 +22,16 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         "## Messages per label",
         "",
-        "| label | messages | threshold |",
-        "|---|---|---|",
+        "| label | messages | threshold | maximizing F-beta |",
+        "|---|---|---|---|",
     ]
+    beta = t.get("threshold_f_beta")
     for label, n in t.get("per_label", {}).items():
-        lines.append(f"| {label} | {n} | {card.get('thresholds', {}).get(label, float('nan')):.2f} |")
+        # Cards written before betas were chosen per label record one number.
+        b = beta.get(label) if isinstance(beta, dict) else beta
+        lines.append(
+            f"| {label} | {n} | {card.get('thresholds', {}).get(label, float('nan')):.2f} | {'?' if b is None else f'{b:g}'} |"
+        )
     lines += [
         "",
         f"## Validation: {v.get('method', '')}",

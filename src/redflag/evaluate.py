@@ -23,7 +23,7 @@ need matplotlib (``pip install 'redflag[notebooks]'``), imported only when a plo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -635,7 +635,7 @@ def cross_validate(
     config: FeatureConfig | None = None,
     C: float | None = None,
     min_df: int | None = None,
-    beta: float | None = None,
+    beta: float | Mapping[str, float] | None = None,
     bins: int = 10,
     progress: bool = False,
 ) -> Report:
@@ -662,13 +662,14 @@ def cross_validate(
         DEFAULT_MIN_DF,
         _best_threshold,
         fit_model,
+        label_betas,
         prepare_folds,
     )
 
     folds = DEFAULT_FOLDS if folds is None else folds
     C = DEFAULT_C if C is None else C
     min_df = DEFAULT_MIN_DF if min_df is None else min_df
-    beta = DEFAULT_BETA if beta is None else beta
+    betas = label_betas(DEFAULT_BETA if beta is None else beta)
     if len(examples) < 2:
         raise ValueError(f"need at least 2 examples, got {len(examples)}")
     if model is not None:
@@ -714,7 +715,7 @@ def cross_validate(
         else:
             pending.append((fold_model, va))
     if thresholds is None:
-        thresholds = {lab: _best_threshold(y[:, j], scores[:, j], beta) for j, lab in enumerate(LABELS)}
+        thresholds = {lab: _best_threshold(y[:, j], scores[:, j], betas[lab]) for j, lab in enumerate(LABELS)}
         for fold_model, va in pending:
             finish(fold_model, va, thresholds)
     return _report([o for o in outcomes if o is not None], scores, LABELS, dict(thresholds), rules, bins)

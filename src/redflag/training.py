@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import platform
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -75,8 +77,58 @@ DEFAULT_MIN_DF = 5
 #: 0.75 with out-of-fold recall 0.937; without the one of them writing in a spoken style (w112),
 #: 175/188/198/198/230 at 0.7-0.9 and 0.942 at 0.85, so w112 was left out. With the 114 writers of
 #: the current corpus (``--beta 0.75,0.8,0.85,0.9``): 179/202/202/229 flagged, so 0.85 (0.049%),
-#: out of fold macro-F1 0.901, any-risk recall 0.942, safe FPR 0.047.
-DEFAULT_BETA = 0.85
+#: out of fold macro-F1 0.901, any-risk recall 0.942, safe FPR 0.047. With the 120 writers of the
+#: current corpus (fee rules negated where the client bears the cost; ``--beta 0.75,...,1.0``):
+#: 184/206/233/258/271/297 flagged at 0.75/0.8/0.85/0.9/0.95/1.0, so one beta for all would be
+#: 0.75, out of fold 0.900 / 0.940 / 0.041; the per-label betas below flag 203 (0.050%), out of
+#: fold 0.901 / 0.945 / 0.044.
+#: Since 120 writers the beta is chosen per label: ``benchmarks/training_sets.py --allocate 204``
+#: searches a grid of betas (0.6 to 1.3) for each label, one label at a time from every uniform
+#: start, for the most out-of-fold macro-F1 + any-risk recall with at most 204 RealPersonaChat
+#: messages flagged, which spends the real-chat room on the labels that gain most recall for it.
+DEFAULT_BETA: Mapping[str, float] = MappingProxyType(
+    {"off_platform": 0.75, "direct_contract": 0.8, "contact_request": 0.85, "escrow_bypass": 0.95, "upfront_fee": 0.75}
+)
+
+#: One F-beta for every label, or one per label.
+Beta = float | Mapping[str, float]
+
+
+def label_betas(beta: Beta) -> dict[str, float]:
+    """The F-beta of each label from one number or a mapping with every label, checked."""
+    if isinstance(beta, Mapping):
+        unknown = sorted(set(beta) - set(LABELS))
+        if unknown:
+            raise ValueError(f"beta for unknown label(s) {unknown}; expected {list(LABELS)}")
+        missing = [lab for lab in LABELS if lab not in beta]
+        if missing:
+            raise ValueError(f"beta is missing for {missing}")
+        out = {lab: float(beta[lab]) for lab in LABELS}
+    else:
+        out = {lab: float(beta) for lab in LABELS}
+    for lab, b in out.items():
+        if not b > 0 or math.isinf(b):
+            raise ValueError(f"beta must be a positive number, got {b} for {lab}")
+    return out
+
+
+def parse_beta(text: str) -> Beta:
+    """``0.8`` (every label) or ``off_platform=0.75,direct_contract=0.8,...`` (every label named)."""
+    text = text.strip()
+    if "=" not in text:
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"beta {text!r} is neither a number nor label=number pairs") from None
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise ValueError(f"beta {part!r}: expected label=number") from None
+    label_betas(out)
+    return out
 # Thresholds are searched on this grid and kept inside these bounds: a threshold at the very
 # edge of the grid means the validation data could not tell, and an extreme value would not
 # survive new writers.
@@ -224,17 +276,17 @@ def train(
     min_df: int = DEFAULT_MIN_DF,
     folds: int = DEFAULT_FOLDS,
     seed: int = 0,
-    beta: float = DEFAULT_BETA,
+    beta: Beta = DEFAULT_BETA,
     progress: bool = False,
 ) -> TrainResult:
     """Train a model on ``examples``; thresholds and validation metrics come from grouped CV.
 
-    Examples without a ``group`` are grouped by their own index (plain k-fold).
+    Examples without a ``group`` are grouped by their own index (plain k-fold). ``beta``: the
+    F-beta each label's threshold maximizes, one for all or one per label.
     """
     if len(examples) < 2:
         raise ValueError(f"need at least 2 training examples, got {len(examples)}")
-    if not beta > 0:
-        raise ValueError(f"beta must be positive, got {beta}")
+    betas = label_betas(beta)
     rules_toml = Path(rules_path).read_text(encoding="utf-8") if rules_path else default_rules_text()
     rules = load_rules(text=rules_toml)
     config = config or FeatureConfig()
@@ -250,7 +302,7 @@ def train(
         probs = fold_model.proba([features[i] for i in va])
         oof[va] = np.stack([fold_model.combine(p, analyses[i].anchored) for p, i in zip(probs, va)])
 
-    thresholds = {lab: _best_threshold(y[:, j], oof[:, j], beta) for j, lab in enumerate(LABELS)}
+    thresholds = {lab: _best_threshold(y[:, j], oof[:, j], betas[lab]) for j, lab in enumerate(LABELS)}
     gold = [ex.labels for ex in examples]
     pred = [tuple(lab for j, lab in enumerate(LABELS) if oof[i, j] >= thresholds[lab]) for i in range(len(examples))]
     report = compute_report(gold, pred, oof)
@@ -269,7 +321,7 @@ def train(
             "seed": seed,
             "C": C,
             "min_df": min_df,
-            "threshold_f_beta": beta,
+            "threshold_f_beta": betas,
             "folds": k,
             "features": len(vocab),
         },

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..card import card_markdown
 from ..dataset import default_examples, load_examples
-from ..training import DEFAULT_BETA, DEFAULT_C, DEFAULT_FOLDS, train
+from ..training import DEFAULT_BETA, DEFAULT_C, DEFAULT_FOLDS, label_betas, parse_beta, train
 
 
 def add_parser(sub: Any) -> None:
@@ -32,15 +32,18 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--C", type=float, default=DEFAULT_C, dest="C", help="inverse regularization strength")
     p.add_argument(
         "--beta",
-        type=float,
-        default=DEFAULT_BETA,
-        help=f"thresholds maximize this F-beta on the validation split: below 1 favours precision (default {DEFAULT_BETA})",
+        default=None,
+        help="thresholds maximize this F-beta on the validation split, below 1 favouring precision: one number "
+        "for every label, or LABEL=NUMBER for each label, comma-separated (default: "
+        + ",".join(f"{k}={v:g}" for k, v in DEFAULT_BETA.items())
+        + ")",
     )
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    beta = DEFAULT_BETA if args.beta is None else label_betas(parse_beta(args.beta))
     examples = []
     for path in args.data:
         examples.extend(
@@ -54,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("no training data: give DATA files and/or --with-default-data")
     progress = not args.no_progress and sys.stderr.isatty()
     result = train(
-        examples, rules_path=args.rules, seed=args.seed, folds=args.folds, C=args.C, beta=args.beta, progress=progress
+        examples, rules_path=args.rules, seed=args.seed, folds=args.folds, C=args.C, beta=beta, progress=progress
     )
     out = Path(args.output)
     digest = result.model.save(out)
