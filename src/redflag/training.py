@@ -80,14 +80,18 @@ DEFAULT_MIN_DF = 5
 #: out of fold macro-F1 0.901, any-risk recall 0.942, safe FPR 0.047. With the 120 writers of the
 #: current corpus (fee rules negated where the client bears the cost; ``--beta 0.75,...,1.0``):
 #: 184/206/233/258/271/297 flagged at 0.75/0.8/0.85/0.9/0.95/1.0, so one beta for all would be
-#: 0.75, out of fold 0.900 / 0.940 / 0.041; the per-label betas below flag 203 (0.050%), out of
-#: fold 0.901 / 0.945 / 0.044.
+#: 0.75, out of fold 0.900 / 0.940 / 0.041; per-label betas (``--allocate 204``: off_platform
+#: 0.75, direct_contract 0.8, contact_request 0.85, escrow_bypass 0.95, upfront_fee 0.75) flag 203
+#: (0.050%), out of fold 0.901 / 0.945 / 0.044. With the 124 writers of the current corpus
+#: (``--beta 0.7,0.75,0.8,0.85 --allocate 204``): one beta for all flags 186/195/204/213, so 0.8,
+#: out of fold 0.904 / 0.944 / 0.043; the allocation below flags 204 (0.050%), out of fold
+#: 0.904 / 0.944 / 0.043, with direct_contract recall 0.90 instead of 0.89.
 #: Since 120 writers the beta is chosen per label: ``benchmarks/training_sets.py --allocate 204``
 #: searches a grid of betas (0.6 to 1.3) for each label, one label at a time from every uniform
 #: start, for the most out-of-fold macro-F1 + any-risk recall with at most 204 RealPersonaChat
 #: messages flagged, which spends the real-chat room on the labels that gain most recall for it.
 DEFAULT_BETA: Mapping[str, float] = MappingProxyType(
-    {"off_platform": 0.75, "direct_contract": 0.8, "contact_request": 0.85, "escrow_bypass": 0.95, "upfront_fee": 0.75}
+    {"off_platform": 0.8, "direct_contract": 0.9, "contact_request": 0.8, "escrow_bypass": 0.8, "upfront_fee": 0.8}
 )
 
 #: One F-beta for every label, or one per label.
