@@ -138,12 +138,7 @@ def test_train_on_user_csv(tmp_path, capsys):
         ("ありがとうございました", ""),
         ("修正しました", ""),
     ]
-    with open(data, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["body", "tags"])
-        for i in range(4):
-            for text, labels in rows:
-                w.writerow([f"{text}（{i}）", labels])
+    _write_training_csv(data, ("body", "tags"), rows)
     model = tmp_path / "m.npz"
     code = main(
         [
@@ -215,12 +210,7 @@ def test_train_takes_a_beta_per_label(tmp_path):
             ("登録料を払ってください", "upfront_fee"), ("納品ありがとうございます", ""),
             ("修正をお願いします", ""), ("よろしくお願いします", "")]
     data = tmp_path / "data.csv"
-    with open(data, "w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["text", "labels"])
-        for i in range(4):
-            for text, labels in rows:
-                w.writerow([f"{text}（{i}）", labels])
+    _write_training_csv(data, ("text", "labels"), rows)
     betas = {"off_platform": 0.7, "direct_contract": 0.9, "contact_request": 1.0, "escrow_bypass": 1.2, "upfront_fee": 0.6}
     spec = ",".join(f"{k}={v}" for k, v in betas.items())
     model = tmp_path / "m.npz"
@@ -409,3 +399,13 @@ def test_score_thread_column_missing_is_a_row_error(tmp_path):
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert rows[0]["error"] is None and rows[0]["thread"] == "x"
     assert rows[1]["error"] == f"{src}: line 2: no thread column 'conv'"
+
+
+def _write_training_csv(path, header: tuple[str, str], rows: list[tuple[str, str]]) -> None:
+    """Four numbered copies of each ``(text, labels)`` row: enough for 2-fold validation."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for i in range(4):
+            for text, labels in rows:
+                w.writerow([f"{text}（{i}）", labels])
