@@ -116,14 +116,15 @@ def label_betas(beta: Beta) -> dict[str, float]:
     return out
 
 
-def parse_beta(text: str) -> Beta:
-    """``0.8`` (every label) or ``off_platform=0.75,direct_contract=0.8,...`` (every label named)."""
+def parse_beta(text: str) -> dict[str, float]:
+    """The F-beta of each label from ``0.8`` (every label) or ``off_platform=0.75,...`` (every label named)."""
     text = text.strip()
     if "=" not in text:
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             raise ValueError(f"beta {text!r} is neither a number nor label=number pairs") from None
+        return label_betas(value)
     out: dict[str, float] = {}
     for part in text.split(","):
         name, _, value = part.partition("=")
@@ -131,8 +132,7 @@ def parse_beta(text: str) -> Beta:
             out[name.strip()] = float(value)
         except ValueError:
             raise ValueError(f"beta {part!r}: expected label=number") from None
-    label_betas(out)
-    return out
+    return label_betas(out)
 # Thresholds are searched on this grid and kept inside these bounds: a threshold at the very
 # edge of the grid means the validation data could not tell, and an extreme value would not
 # survive new writers.

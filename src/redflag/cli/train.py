@@ -10,7 +10,7 @@ from typing import Any
 
 from ..card import card_markdown
 from ..dataset import default_examples, load_examples
-from ..training import DEFAULT_BETA, DEFAULT_C, DEFAULT_FOLDS, label_betas, parse_beta, train
+from ..training import DEFAULT_BETA, DEFAULT_C, DEFAULT_FOLDS, parse_beta, train
 
 
 def add_parser(sub: Any) -> None:
@@ -43,7 +43,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    beta = DEFAULT_BETA if args.beta is None else label_betas(parse_beta(args.beta))
+    beta = DEFAULT_BETA if args.beta is None else parse_beta(args.beta)
     examples = []
     for path in args.data:
         examples.extend(
