@@ -2,7 +2,7 @@
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
         [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
-        [--unseen data/raw/wNN.jsonl ...] [--factor 0.1,0.3] [--allocate 204]
+        [--unseen data/raw/wNN.jsonl ...] [--factor 0.1,0.3] [--allocate 204] [--safe-writer-weight 4]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -16,7 +16,8 @@ which only rescales final scores, so one training run serves every value). Each 
 of ``--beta`` is reported, and the per-label betas the trainer uses by default. With
 ``--allocate N``, also the per-label betas (a grid from 0.6 to 1.3) with the most out-of-fold
 macro-F1 + any-risk recall among those that flag at most N RealPersonaChat messages, found by
-changing one label's beta at a time, from every uniform start. This is how data and feature
+changing one label's beta at a time, from every uniform start. With ``--safe-writer-weight W``,
+the messages of safe-only writers weigh W in the fit instead of what DATA gives them. This is how data and feature
 changes to the default model are decided: never on the shared dev set.
 """
 
@@ -28,6 +29,7 @@ import importlib.util
 import json
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -76,11 +78,24 @@ def main() -> None:
         help="discounts for unanchored labels to compare (comma-separated; default: the model's own)",
     )
     ap.add_argument("--unseen", nargs="+", default=[], help="labeled files of writers not in DATA, scored by the final model")
+    ap.add_argument(
+        "--safe-writer-weight",
+        type=float,
+        help="weight in the fit of the messages of safe-only writers (default: the weights DATA gives)",
+    )
     args = ap.parse_args()
     betas: list[dict[str, float]] = [label_betas(float(b)) for b in args.beta.split(",")]
     betas.append(label_betas(DEFAULT_BETA))
     shared = Path(args.shared)
     examples = load_examples(args.data)
+    if args.safe_writer_weight is not None:
+        # Safe-only writers as data/build.py finds them: no message of theirs has a label.
+        risky = {ex.group.partition(":")[0] for ex in examples if ex.labels}
+        examples = [
+            replace(ex, weight=args.safe_writer_weight if ex.group.partition(":")[0] not in risky else 1.0)
+            for ex in examples
+        ]
+    weighted = sum(ex.weight != 1.0 for ex in examples)
     started = time.perf_counter()
     lo, hi = (int(v) for v in args.char_ngrams.split(","))
     config = FeatureConfig(concept_pairs=not args.no_concepts, char_ngrams=(lo, hi))
@@ -104,7 +119,7 @@ def main() -> None:
     unseen = _unseen(args.unseen)
     unseen_scores = _scores(scorer, [ex.text for ex in unseen])
     print(
-        f"{args.data} (concepts={config.concept_pairs}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages, "
+        f"{args.data} (concepts={config.concept_pairs}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages ({weighted} weighted), "
         f"{len(result.model.vocabulary)} features; out-of-fold figures on the {int(rows.sum())} rows of "
         f"w1..w{args.writers}; RealPersonaChat {'all' if args.full else 'sample'} n={len(chat)}, ASDC n={len(asdc)}"
     )

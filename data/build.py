@@ -22,6 +22,10 @@ What the builder adds, deterministically (fixed seed):
 Every message carries a ``group``: its writer and block of 40 consecutive messages. Variants
 and joins stay inside their group, so grouped cross-validation never scores a message with a
 model that saw a variant of it.
+
+The messages of safe-only writers (files whose every message is safe: ordinary talk that uses
+the risky words harmlessly) carry a ``weight`` of ``SAFE_WRITER_WEIGHT`` in the fit; every other
+message weighs 1 (see data/README.md).
 """
 
 from __future__ import annotations
@@ -44,6 +48,9 @@ SEED = 20261123
 WRAP_RATE = 0.55
 SURFACE_RATE = 0.35
 JOIN_RATE = 0.22
+# Chosen with benchmarks/training_sets.py --safe-writer-weight (out-of-fold figures and real-chat
+# flags, never the shared dev set): see data/README.md.
+SAFE_WRITER_WEIGHT = 4.0
 
 
 def load_excluded() -> dict[str, str]:
@@ -95,6 +102,9 @@ def load_raw() -> list[dict]:
     missing = sorted(set(excluded) - found)
     if missing:
         sys.exit(f"data/parts/excluded.tsv: ids not found in data/raw: {missing}")
+    risky_sources = {r["source"] for r in rows if r["labels"]}
+    for r in rows:
+        r["weight"] = 1.0 if r["source"] in risky_sources else SAFE_WRITER_WEIGHT
     return rows
 
 
@@ -231,6 +241,7 @@ def build() -> list[dict]:
                     "labels": labels,
                     "group": group,
                     "source": f"{first['source']} joined with {second['id']}",
+                    "weight": first["weight"],  # one group, one writer: both weigh the same
                 }
             )
     seen: set[str] = set()
@@ -244,9 +255,7 @@ def build() -> list[dict]:
 
 def main() -> None:
     rows = build()
-    lines = [
-        json.dumps({k: r[k] for k in ("id", "text", "labels", "group", "source")}, ensure_ascii=False) for r in rows
-    ]
+    lines = [json.dumps(_row(r), ensure_ascii=False) for r in rows]
     blob = ("\n".join(lines) + "\n").encode("utf-8")
     (HERE / "train.jsonl").write_bytes(blob)
     target = ROOT / "src" / "redflag" / "data" / "corpus.jsonl.gz"
@@ -259,6 +268,14 @@ def main() -> None:
     )
     if "--table" in sys.argv:
         print_table(load_raw(), rows)
+
+
+def _row(r: dict) -> dict:
+    """The fields written for a message; ``weight`` only where it is not 1."""
+    out = {k: r[k] for k in ("id", "text", "labels", "group", "source")}
+    if r["weight"] != 1.0:
+        out["weight"] = r["weight"]
+    return out
 
 
 def print_table(raw: list[dict], rows: list[dict]) -> None:

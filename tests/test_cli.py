@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
 from redflag.cli.main import main
+from redflag.dataset import default_examples, load_examples
+from redflag.io import InputError
 from redflag.labels import LABELS
+from redflag.scorer import Scorer
 
 SHARED_DEV = None
 
@@ -175,6 +179,10 @@ def test_train_on_user_csv(tmp_path, capsys):
         ("body,tags\n,off_platform\n", "empty or missing text"),
         ("text,tags\nhello,\n", "no column 'body'"),
         ("body\nhello\n", "no 'tags' column"),
+        ("body,tags,weight\nhello,,-1\n", "line 2: 'weight': weight '-1' must be a positive number"),
+        ("body,tags,weight\nhello,,0\n", "line 2: 'weight': weight '0' must be a positive number"),
+        ("body,tags,weight\nhello,,nan\n", "line 2: 'weight': weight 'nan' must be a positive number"),
+        ("body,tags,weight\nhello,,heavy\n", "line 2: 'weight': weight 'heavy' is not a number"),
     ],
 )
 def test_train_errors_are_clear(tmp_path, capsys, content, message):
@@ -217,6 +225,58 @@ def test_train_takes_a_beta_per_label(tmp_path):
     assert main(["train", str(data), "-o", str(model), "--folds", "2", "--beta", spec, "--no-progress"]) == 0
     card = json.loads((tmp_path / "m.npz.card.json").read_text(encoding="utf-8"))
     assert card["training"]["threshold_f_beta"] == betas
+
+
+def test_weights_change_the_fit_and_are_recorded(tmp_path):
+    # The same rows twice: once plain, once with the harmless mentions of LINE weighing 5.
+    rows = [("LINEで連絡ください", "off_platform"), ("LINEで話しましょう", "off_platform"),
+            ("LINEスタンプが好きです", ""), ("LINEの絵文字を作りました", ""), ("納品しました", "")]
+    plain, weighted = tmp_path / "plain.csv", tmp_path / "weighted.csv"
+    _write_training_csv(plain, ("text", "labels"), rows)
+    with open(weighted, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(("text", "labels", "w"))
+        for i in range(4):
+            for text, labels in rows:
+                w.writerow([f"{text}（{i}）", labels, "5" if text.startswith("LINE") and not labels else ""])
+    cards, scores = [], []
+    for data in (plain, weighted):
+        model = tmp_path / f"{data.stem}.npz"
+        args = ["train", str(data), "-o", str(model), "--folds", "2", "--no-progress", "--weight-column", "w"]
+        assert main(args) == 0
+        cards.append(json.loads(model.with_name(model.name + ".card.json").read_text(encoding="utf-8")))
+        scores.append(Scorer.load(model).score("LINEが好きです").scores["off_platform"])
+    assert cards[0]["training"]["weighted"] == {}
+    assert cards[1]["training"]["weighted"] == {"5": 8}
+    assert cards[0]["training"]["data_sha256"] != cards[1]["training"]["data_sha256"]
+    assert scores[1] < scores[0]  # harmless mentions that count more pull the harmless message down
+    assert "8 messages 5, the others 1" in (tmp_path / "weighted.npz.card.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("weight", "expected"),
+    [("2.5", 2.5), ("null", 1.0), ('""', 1.0), ('"3"', 3.0), ("true", "weight True is not a number"),
+     ("[1]", "weight [1] is not a number"), ("-2", "weight -2 must be a positive number")],
+)
+def test_weights_in_jsonl(tmp_path, weight, expected):
+    data = tmp_path / "w.jsonl"
+    data.write_text('{"text": "x", "labels": []}\n{"text": "LINEで", "labels": ["off_platform"], "weight": ' + weight + "}\n",
+                    encoding="utf-8")
+    if isinstance(expected, float):
+        assert [ex.weight for ex in load_examples(str(data))] == [1.0, expected]
+    else:
+        with pytest.raises(InputError, match=re.escape(f"w.jsonl: line 2: 'weight': {expected}")):
+            load_examples(str(data))
+
+
+def test_shipped_corpus_weighs_only_safe_only_writers():
+    examples = default_examples()
+    weighted = [ex for ex in examples if ex.weight != 1.0]
+    assert weighted and not any(ex.labels for ex in weighted)
+    # A weighted message's writer wrote nothing risky; an unweighted safe message's writer did.
+    risky_writers = {ex.group.partition(":")[0] for ex in examples if ex.labels}
+    assert not any(ex.group.partition(":")[0] in risky_writers for ex in weighted)
+    assert all(ex.group.partition(":")[0] in risky_writers for ex in examples if ex.weight == 1.0)
 
 
 def test_jobs_2_output_is_identical_to_jobs_1(tmp_path, root):

@@ -122,9 +122,10 @@ def test_thread_escalation_names_the_messages(scorer):
 
 def test_thread_window_catches_a_request_split_over_messages(scorer):
     # A phone number split over three messages. The first part must be harmless alone for the
-    # test to be about the window: 「私の番号は」 alone already announces one's own number, which the
-    # default model flags as off_platform since its corpus has writers sharing their own contact.
-    parts = ["連絡先は", "090-1234", "-5678です"]
+    # test to be about the window: 「私の番号は」 or 「連絡先は」 alone already announces one's own
+    # contact, which the default model may flag as off_platform, since its corpus has writers
+    # sharing their own contact.
+    parts = ["急ぎの時は", "090-1234", "-5678まで"]
     assert all(scorer.score(p).labels == () for p in parts)  # each harmless alone
     t = scorer.score_thread(parts)
     assert "off_platform" in t.labels

@@ -19,6 +19,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"data SHA-256 `{t.get('data_sha256')}`",
         f"- rules SHA-256 `{t.get('rules_sha256')}`; features: {t.get('features')}; "
         f"C={t.get('C')}, min_df={t.get('min_df')}, seed={t.get('seed')}",
+        f"- weights in the fit: {_weights(t.get('weighted'))}",
         "",
         "## Messages per label",
         "",
@@ -56,3 +57,9 @@ def card_markdown(card: dict[str, Any]) -> str:
             f"false-positive rate on safe messages {v['safe_fpr']:.3f} ({v['n_safe']} safe)",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _weights(weighted: dict[str, int] | None) -> str:
+    if not weighted:
+        return "every message 1"
+    return ", ".join(f"{n} messages {w}" for w, n in weighted.items()) + ", the others 1"

@@ -661,9 +661,11 @@ def cross_validate(
         DEFAULT_FOLDS,
         DEFAULT_MIN_DF,
         _best_threshold,
+        _rows,
         fit_model,
         label_betas,
         prepare_folds,
+        sample_weights,
     )
 
     folds = DEFAULT_FOLDS if folds is None else folds
@@ -684,6 +686,7 @@ def cross_validate(
     config = config or FeatureConfig()
     analyzer = Analyzer(rules, config)
     analyses, y, fold_of, k, _ = prepare_folds(examples, analyzer, folds=folds, seed=seed, progress=progress)
+    weights = sample_weights(examples)
 
     if thresholds is not None:
         missing = set(LABELS) - set(thresholds)
@@ -705,7 +708,7 @@ def cross_validate(
     for f in range(k):
         tr, va = np.where(fold_of != f)[0], np.where(fold_of == f)[0]
         vocab, idf, coef, intercept = fit_model(
-            [analyses[i].features for i in tr], y[tr], C=C, min_df=min_df, seed=seed
+            [analyses[i].features for i in tr], y[tr], C=C, min_df=min_df, seed=seed, sample_weight=_rows(weights, tr)
         )
         fold_model = LinearModel(vocab, idf, coef, intercept, {lab: 0.5 for lab in LABELS}, config, rules_toml)
         probs = fold_model.proba([analyses[i].features for i in va])

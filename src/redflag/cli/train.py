@@ -25,6 +25,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--text-column", default="text")
     p.add_argument("--labels-column", default="labels")
     p.add_argument("--id-column", default="id")
+    p.add_argument(
+        "--weight-column",
+        default="weight",
+        help="column/field with each message's weight in the fit, a positive number (missing or empty: 1)",
+    )
     p.add_argument("--with-default-data", action="store_true", help="add the corpus shipped with redflag")
     p.add_argument("--rules", metavar="TOML", help="rules file (default: the shipped rules)")
     p.add_argument("--seed", type=int, default=0)
@@ -48,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
     for path in args.data:
         examples.extend(
             load_examples(
-                path, text_column=args.text_column, labels_column=args.labels_column, id_column=args.id_column
+                path,
+                text_column=args.text_column,
+                labels_column=args.labels_column,
+                id_column=args.id_column,
+                weight_column=args.weight_column,
             )
         )
     if args.with_default_data:
