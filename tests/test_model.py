@@ -170,11 +170,24 @@ def test_validation_metrics_are_recorded(small):
 def test_each_label_threshold_maximizes_its_own_f_beta(small):
     examples, result = small
     y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
-    assert len(set(DEFAULT_BETA.values())) > 1  # the default differs between labels
     for j, label in enumerate(LABELS):
         expected = _best_threshold(y[:, j], result.oof_scores[:, j], DEFAULT_BETA[label])
         assert result.model.thresholds[label] == expected
     assert result.model.meta["training"]["threshold_f_beta"] == dict(DEFAULT_BETA)
+
+
+def test_betas_that_differ_between_labels_each_choose_their_label_threshold():
+    examples = default_examples()[::60]
+    betas = dict(zip(LABELS, (0.5, 0.8, 1.0, 1.3, 2.0)))
+    result = train(examples, folds=3, seed=0, beta=betas)
+    y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
+    for j, label in enumerate(LABELS):
+        assert result.model.thresholds[label] == _best_threshold(y[:, j], result.oof_scores[:, j], betas[label])
+    assert result.model.meta["training"]["threshold_f_beta"] == betas
+    # Out-of-fold scores do not depend on the betas; only the thresholds chosen on them do.
+    uniform = train(examples, folds=3, seed=0, beta=0.5)
+    np.testing.assert_array_equal(uniform.oof_scores, result.oof_scores)
+    assert uniform.model.thresholds != result.model.thresholds
 
 
 def test_training_needs_two_groups():
