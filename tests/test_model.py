@@ -12,7 +12,7 @@ from redflag.labels import LABELS
 from redflag.model import LinearModel, ModelFormatError, sha256_file
 from redflag.platforms import get_platform
 from redflag.scorer import Scorer
-from redflag.training import DEFAULT_BETA, _best_threshold, _identity, train
+from redflag.training import DEFAULT_BETA, Example, _best_threshold, _identity, train
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +188,13 @@ def test_betas_that_differ_between_labels_each_choose_their_label_threshold():
     uniform = train(examples, folds=3, seed=0, beta=0.5)
     np.testing.assert_array_equal(uniform.oof_scores, result.oof_scores)
     assert uniform.model.thresholds != result.model.thresholds
+
+
+@pytest.mark.parametrize("weight", [0.0, -1.0, float("nan"), float("inf")])
+def test_training_refuses_a_weight_it_cannot_use(weight):
+    examples = [Example("LINEで連絡ください", ("off_platform",), "a", "g1"), Example("納品しました", (), "b", "g2", weight)]
+    with pytest.raises(ValueError, match=r"example 1 \(b\): weight .* must be a positive number"):
+        train(examples, folds=2)
 
 
 def test_training_needs_two_groups():

@@ -685,8 +685,8 @@ def cross_validate(
     rules = load_rules(text=rules_toml)
     config = config or FeatureConfig()
     analyzer = Analyzer(rules, config)
-    analyses, y, fold_of, k, _ = prepare_folds(examples, analyzer, folds=folds, seed=seed, progress=progress)
     weights = sample_weights(examples)
+    analyses, y, fold_of, k, _ = prepare_folds(examples, analyzer, folds=folds, seed=seed, progress=progress)
 
     if thresholds is not None:
         missing = set(LABELS) - set(thresholds)

@@ -92,7 +92,7 @@ DEFAULT_MIN_DF = 5
 #: FPR 0.049/0.052/0.055, macro-F1 0.904/0.903/0.901); on 1,600 messages of four writers not yet
 #: in the corpus (w128-w131), weight 4 gave 0.887 / 0.931 / 0.056 against 0.889 / 0.922 / 0.051
 #: unweighted, so 4. With the 128 writers of the current corpus, weighted (``--beta 0.9,1.0,1.1
-#: --allocate 204``): one beta for all flags 171/205/229; the allocation below flags 201 (0.049%),
+#: --allocate 204``): one beta for all flags 171/205/229; the allocation (0.95-1.1) flags 201,
 #: out of fold 0.905 / 0.951 / 0.049, ASDC 2 of 4,270. With the 136 writers of the current
 #: corpus, weighted (``--beta 0.9,1.0 --allocate 204``): one beta for all flags 168/203; the
 #: allocation (off_platform 0.9, direct_contract 0.9, contact_request 0.9, escrow_bypass 1.2,
@@ -238,6 +238,12 @@ def fit_model(
 def sample_weights(examples: Sequence[Example]) -> np.ndarray | None:
     """The examples' weights for the fit; None when every one is 1 (the fit is then unweighted)."""
     weights = np.array([ex.weight for ex in examples], dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights <= 0))
+    if len(bad):
+        i = int(bad[0])
+        raise ValueError(
+            f"example {i} ({examples[i].id or 'no id'}): weight {examples[i].weight!r} must be a positive number"
+        )
     return weights if (weights != 1.0).any() else None
 
 
@@ -328,13 +334,13 @@ def train(
     if len(examples) < 2:
         raise ValueError(f"need at least 2 training examples, got {len(examples)}")
     betas = label_betas(beta)
+    weights = sample_weights(examples)  # checked before the long analysis
     rules_toml = Path(rules_path).read_text(encoding="utf-8") if rules_path else default_rules_text()
     rules = load_rules(text=rules_toml)
     config = config or FeatureConfig()
     analyzer = Analyzer(rules, config)
     analyses, y, fold_of, k, n_groups = prepare_folds(examples, analyzer, folds=folds, seed=seed, progress=progress)
     features = [a.features for a in analyses]
-    weights = sample_weights(examples)
 
     oof = np.zeros(y.shape, dtype=np.float64)
     for f in range(k):
