@@ -17,8 +17,8 @@ of ``--beta`` is reported, and the per-label betas the trainer uses by default. 
 ``--allocate N``, also the per-label betas (a grid from 0.6 to 1.3) with the most out-of-fold
 macro-F1 + any-risk recall among those that flag at most N RealPersonaChat messages, found by
 changing one label's beta at a time, from every uniform start. With ``--safe-writer-weight W``,
-the messages of safe-only writers weigh W in the fit instead of what DATA gives them. This is how data and feature
-changes to the default model are decided: never on the shared dev set.
+the messages of safe-only writers weigh W in the fit instead of what DATA gives them. This is
+how data and feature changes to the default model are decided: never on the shared dev set.
 """
 
 from __future__ import annotations
