@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import platform
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -253,11 +254,8 @@ def _rows(weights: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
 
 def _weight_counts(examples: Sequence[Example]) -> dict[str, int]:
     """How many messages have each weight other than 1 (``{"4": 21587}``); empty when none do."""
-    counts: dict[str, int] = {}
-    for ex in examples:
-        if ex.weight != 1.0:
-            counts[f"{ex.weight:g}"] = counts.get(f"{ex.weight:g}", 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: float(kv[0])))
+    counts = Counter(ex.weight for ex in examples if ex.weight != 1.0)
+    return {f"{w:g}": n for w, n in sorted(counts.items())}
 
 
 def _group_folds(groups: Sequence[str], folds: int, seed: int) -> np.ndarray:
@@ -357,9 +355,7 @@ def train(
     pred = [tuple(lab for j, lab in enumerate(LABELS) if oof[i, j] >= thresholds[lab]) for i in range(len(examples))]
     report = compute_report(gold, pred, oof)
 
-    vocab, idf, coef, intercept = fit_model(
-        features, y, C=C, min_df=min_df, seed=seed, sample_weight=weights
-    )
+    vocab, idf, coef, intercept = fit_model(features, y, C=C, min_df=min_df, seed=seed, sample_weight=weights)
     counts = {lab: int(y[:, j].sum()) for j, lab in enumerate(LABELS)}
     meta = {
         "versions": _versions(),
