@@ -5,7 +5,8 @@
 On the same texts (real chat utterances from ../shared/corpora plus the dev messages for
 longer texts) it measures:
 
-1. the ceiling: raw ``fugashi.Tagger('-Owakati').parse`` throughput;
+1. the ceiling: raw ``fugashi.Tagger('-Owakati').parse`` throughput, and two floors: the parse
+   split into a list of tokens, and normalization + parse + split, redflag's first steps;
 2. the naive anchor: ``TfidfVectorizer(tokenizer=...) + OneVsRestClassifier(LogisticRegression)``
    trained on the shipped corpus, batch ``predict_proba`` and one message at a time;
 3. redflag: ``Scorer.score_many`` (batch), ``Scorer.score`` one at a time (median and p99),
@@ -112,6 +113,13 @@ def main() -> None:
 
     ceiling = _best(parse_all, args.rounds)
 
+    # What any scorer in Python starts from: MeCab's tokens as a list of strings, and redflag's
+    # own first steps (normalized text, its tokens). Nothing built on them can be faster.
+    from redflag.normalize import normalize
+
+    split_all = _best(lambda: [tagger.parse(t).split() for t in texts], args.rounds)
+    first_steps = _best(lambda: [tagger.parse(normalize(t).text).split() for t in texts], args.rounds)
+
     examples = default_examples()
     start = time.perf_counter()
     naive = make_pipeline(
@@ -155,6 +163,8 @@ def main() -> None:
     p99_rf = statistics.quantiles(rf_one, n=100)[98]
     print(f"{n} messages ({args.single} one at a time); fastest of {args.rounds} rounds")
     print(f"  ceiling  fugashi parse          {_rate(n, ceiling)}")
+    print(f"  floor    parse + split          {_rate(n, split_all)}  = {ceiling / split_all:.2f}x ceiling")
+    print(f"  floor    normalize, parse, split{_rate(n, first_steps)}  = {ceiling / first_steps:.2f}x ceiling")
     print(f"  anchor   naive pipeline batch   {_rate(n, naive_batch)}  = {ceiling / naive_batch:.2f}x ceiling")
     print(
         f"  redflag  score_many             {_rate(n, rf_batch)}  = {ceiling / rf_batch:.2f}x ceiling, "
