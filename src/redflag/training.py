@@ -110,9 +110,7 @@ DEFAULT_MIN_DF = 5
 #: searches a grid of betas (0.6 to 1.3) for each label, one label at a time from every uniform
 #: start, for the most out-of-fold macro-F1 + any-risk recall with at most 204 RealPersonaChat
 #: messages flagged, which spends the real-chat room on the labels that gain most recall for it.
-DEFAULT_BETA: Mapping[str, float] = MappingProxyType(
-    {"off_platform": 1.05, "direct_contract": 1.05, "contact_request": 1.05, "escrow_bypass": 1.05, "upfront_fee": 1.05}
-)
+DEFAULT_BETA: Mapping[str, float] = MappingProxyType(dict.fromkeys(LABELS, 1.05))
 
 #: One F-beta for every label, or one per label.
 Beta = float | Mapping[str, float]
