@@ -380,6 +380,10 @@ TEXT_STEPS: dict[str, TextStep] = {
 }
 
 
+# One message at a time, also in a batch: each step's cheap test (already NFKC, nothing upper-case,
+# no single character between separators) skips it for most messages. Run once over a batch joined
+# with NUL, the steps gave the same texts but took 37 µs a message instead of 11 (20,000 chat
+# messages): in a batch some message always needs each step, so every step reads everything.
 def normalize(text: str, steps: Sequence[str] = DEFAULT_STEPS) -> Normalized:
     """Normalize ``text``; the map back to it is built when first needed.
 
