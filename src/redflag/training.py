@@ -102,8 +102,8 @@ DEFAULT_MIN_DF = 5
 #: allocation (off_platform 0.9, direct_contract 0.9, contact_request 0.9, escrow_bypass 1.2,
 #: upfront_fee 0.95) flags 204, out of fold 0.904 / 0.954 / 0.051 against 0.905 / 0.952 / 0.048
 #: for one beta of 1.0: a gain within what the search itself moves, bought with an escrow_bypass
-#: threshold of 0.21, so one beta of 1.0 for every label (203 flagged, 0.050%). With the 140
-#: writers of the current corpus (``--beta 0.9,1.0,1.1``): 169/194/209 flagged, so 1.0 (0.047%),
+#: threshold of 0.21, so one beta of 1.0 for every label (203 flagged, 0.050%). With 140
+#: writers (``--beta 0.9,1.0,1.1``): 169/194/209 flagged, so 1.0 (0.047%),
 #: out of fold 0.905 / 0.953 / 0.050. With 144 writers (``--beta
 #: 0.9,1.0,1.1``, then ``--beta 1.0,1.05 --allocate 204``): one beta for all flags 158/181/195/205
 #: at 0.9/1.0/1.05/1.1, so 1.05 (0.048%), out of fold 0.908 / 0.954 / 0.048; the allocation
