@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 from conftest import load_cases
 
-from redflag.normalize import STEPS, normalize
+from redflag.dataset import default_examples
+from redflag.normalize import DEFAULT_STEPS, STEPS, TEXT_STEPS, _quiet, normalize
 
 CASES = load_cases("normalize.jsonl")
 
@@ -48,3 +49,27 @@ def test_span_outside_text_raises():
     n = normalize("abc")
     with pytest.raises(IndexError):
         n.original_span(0, 10)
+
+
+def _step_by_step(text: str) -> tuple[str, tuple[str, ...]]:
+    out, changed = text, []
+    for name in DEFAULT_STEPS:
+        new = TEXT_STEPS[name](out)
+        if new != out:
+            out = new
+            changed.append(name)
+    return out, tuple(changed)
+
+
+def test_the_shortcut_for_quiet_texts_gives_what_every_step_gives():
+    # normalize() skips seven steps when one search says none of them can change the text;
+    # over the corpus, the cases and texts made to sit at the edge of that search, the text
+    # and the steps named must be those of running every step.
+    edge = ["ＡＢＣ", "İstanbulで", "ΣΑΣ", "電話 番号", "〇九〇", "ゼロキュウゼロ", "a", "1", "\u3000", "\u200b", "🅛🅘🅝🅔", "一二三", "一緒に"]
+    texts = [ex.text for ex in default_examples()[::7]] + [c["input"] for c in CASES] + edge
+    quiet = 0
+    for text in texts:
+        n = normalize(text)
+        assert (n.text, n.steps) == _step_by_step(text), text
+        quiet += _quiet(text) is not None
+    assert 0 < quiet < len(texts)  # both ways through normalize() were taken

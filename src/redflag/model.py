@@ -97,6 +97,7 @@ class LinearModel:
     _table: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
     _encoder: Encoder | None = field(default=None, init=False, repr=False, compare=False)
     _intercept_list: list[float] | None = field(default=None, init=False, repr=False, compare=False)
+    _weight_table: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
     _kinds: tuple[dict[str, int], dict[str, int], dict[str, int]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -177,9 +178,15 @@ class LinearModel:
             return self._finish_one([0.0] * (1 + len(self.labels)))
         order = sorted(counts)  # type: ignore[type-var]
         rows = self.table.take(np.array(order, dtype=np.intp), axis=0)
-        tf = [counts[i] for i in order]
-        if max(tf) > 1:  # a weight of 1 leaves a row as it is, exactly, as in proba_pairs
-            rows *= self._tf_weights(np.array(tf, dtype=np.int64))  # rows is take's own copy
+        tf = list(map(counts.__getitem__, order))
+        top = max(tf)
+        if top > 1:  # a weight of 1 leaves a row as it is, exactly, as in proba_pairs
+            # rows is take's own copy. The weights by count are rows of one table made once: the
+            # same numbers as _tf_weights, without building them anew for every message.
+            if top < len(_SUBLINEAR):
+                rows *= self._weights_by_count.take(tf, axis=0)
+            else:
+                rows *= self._tf_weights(np.array(tf, dtype=np.int64))
         # Reduced along the rows of a C-ordered array, numpy adds row after row (no pairwise
         # summation), which is what bincount does in proba_pairs.
         return self._finish_one(np.add.reduce(rows, axis=0).tolist())
@@ -245,6 +252,13 @@ class LinearModel:
         weights[:, 0] = t * t
         weights[:, 1:] = t[:, None]
         return weights
+
+    @property
+    def _weights_by_count(self) -> np.ndarray:
+        """:meth:`_tf_weights` of every count the table of sublinear frequencies holds, by count."""
+        if self._weight_table is None:
+            self._weight_table = self._tf_weights(np.arange(len(_SUBLINEAR)))
+        return self._weight_table
 
     def _finish(self, sums: np.ndarray) -> np.ndarray:
         """``sigmoid(intercept + dots / norm)`` from rows of ``[squared norm, dots...]``."""
