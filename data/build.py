@@ -51,6 +51,8 @@ JOIN_RATE = 0.22
 # Chosen with benchmarks/training_sets.py --safe-writer-weight (out-of-fold figures and real-chat
 # flags, never the shared dev set): see data/README.md.
 SAFE_WRITER_WEIGHT = 4.0
+#: Share of raw messages also written out in kana, by their readings (see kana_reading).
+KANA_RATE = 0.08
 
 
 def load_excluded() -> dict[str, str]:
@@ -188,6 +190,42 @@ def surface_variant(text: str, rng: random.Random) -> tuple[str, str] | None:
     return None
 
 
+_TAGGER = None
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff々〆]")
+_KATAKANA = re.compile(r"[\u30a1-\u30f6\u30fc]+")
+_TO_HIRAGANA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
+
+
+def kana_reading(text: str, rng: random.Random) -> str | None:
+    """The message as someone writes it who avoids kanji (in hiragana, by each word's reading from
+    MeCab/UniDic): 「かりばらいのまえに さぎょうを はじめてください」. Katakana words become
+    hiragana too, or stay (one or the other per message); a space follows case and topic particles in some
+    messages, as in text written all in kana. Other characters (Latin, digits, emoji, spaces) stay."""
+    global _TAGGER
+    if not _HAN.search(text):
+        return None
+    if _TAGGER is None:
+        import fugashi
+
+        _TAGGER = fugashi.Tagger()
+    keep_katakana = rng.random() < 0.5
+    spaced = rng.random() < 0.3
+    out = []
+    for word in _TAGGER(text):
+        surface, reading = word.surface, word.feature.kana
+        if _HAN.search(surface) and reading and reading != "*":
+            piece = reading.translate(_TO_HIRAGANA)
+        elif not keep_katakana and _KATAKANA.fullmatch(surface):
+            piece = surface.translate(_TO_HIRAGANA)
+        else:
+            piece = surface
+        out.append(word.white_space + piece)
+        if spaced and word.feature.pos2 in ("格助詞", "係助詞") and surface != "の":
+            out.append(" ")
+    kana = "".join(out).replace("  ", " ")
+    return kana if kana != text else None
+
+
 # ------------------------------------------------------------------ wrapping and joining
 
 
@@ -226,6 +264,13 @@ def build() -> list[dict]:
             v = surface_variant(r["text"], rng)
             if v:
                 out.append({**r, "id": r["id"] + "-s", "text": v[0], "source": r["source"] + f" + {v[1]}"})
+    # Its own random stream, so that the variants above stay what they were without this one.
+    kana_rng = random.Random(SEED + 1)
+    for r in raw:
+        if kana_rng.random() < KANA_RATE:
+            kana = kana_reading(r["text"], kana_rng)
+            if kana:
+                out.append({**r, "id": r["id"] + "-k", "text": kana, "source": r["source"] + " + kana_reading"})
     for group, members in sorted(by_group.items()):
         for r in members:
             if rng.random() >= JOIN_RATE or len(members) < 2:
@@ -286,9 +331,10 @@ def print_table(raw: list[dict], rows: list[dict]) -> None:
     for r in raw:
         by_file.setdefault(r["source"], []).append(r)
     kinds = {
-        "raw (hand-written)": [r for r in rows if "+" not in r["id"] and not r["id"].endswith(("-w", "-s"))],
+        "raw (hand-written)": [r for r in rows if "+" not in r["id"] and not r["id"].endswith(("-w", "-s", "-k"))],
         "wrapped variants": [r for r in rows if r["id"].endswith("-w")],
         "surface variants": [r for r in rows if r["id"].endswith("-s")],
+        "kana readings": [r for r in rows if r["id"].endswith("-k")],
         "two-part joins": [r for r in rows if "+" in r["id"]],
         "**built corpus**": rows,
     }
