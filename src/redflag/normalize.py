@@ -275,7 +275,7 @@ def numerals(n: Mapped) -> Mapped:
 # Letters, digits or kana written one by one with separators between them: L I N E, ら い ん,
 # l.i.n.e, L💚I💚N💚E. Four or more singles, or three when the separators are wider than a space.
 _SINGLE = r"[\p{Latin}\p{Hiragana}\p{Katakana}\p{Han}\d\u30fc]"
-_SEP = r"(?:[\s._*/|・･,、\u2022\-]|\p{Extended_Pictographic}|\p{So})+"
+_SEP = r"(?:[\s._*/|・･,、\u2022\-~\u301c]|\p{Extended_Pictographic}|\p{So})+"
 # Inner singles must stand alone; the last may run on into a word (ら い んで).
 # Japanese has no spaces, so the first single may follow a word (はL I N E); a Latin letter or
 # digit may not, or "pdf a b c" would swallow the f.
@@ -295,6 +295,36 @@ def _collapse(m: regex.Match[str]) -> str:
 
 
 collapse_spaced = _RegexStep(_SPACED, _collapse, "collapse_spaced")
+
+# Words clients split once or twice rather than letter by letter (LI✨NE, チャッ・トワーク,
+# Dis cord, 電★話): the channels and the words of contact, payment and fees that the rules and
+# the model read. Splitting a whole word letter by letter is collapse_spaced's case.
+_WATCHED = (
+    "line", "ライン", "らいん", "chatwork", "チャットワーク", "チャトワ", "slack", "スラック",
+    "discord", "ディスコード", "telegram", "テレグラム", "skype", "スカイプ", "whatsapp", "wechat",
+    "kakao", "カカオ", "instagram", "インスタ", "zoom", "ズーム", "gmail", "メール", "メアド",
+    "paypay", "paypal", "電話", "番号", "連絡先", "直接", "振込", "振り込み", "口座", "仮払い",
+    "手数料", "登録料", "教材",
+)  # fmt: skip
+# A gap is one to three fillers on one line: spaces, dots, slashes, dashes, waves, emoji and
+# other symbols. Commas and ideographic full stops are left out, so "…たら、いん…" stays apart.
+_GAP = r"(?:[^\S\n]|[._*/|・･\u2022\-~\u301c]|\p{Extended_Pictographic}|\p{So}|\p{Sm}){1,3}"
+
+
+def _split_word(word: str) -> str:
+    """A pattern for ``word`` with at least one gap between its characters."""
+    chars = [regex.escape(c) for c in word]
+    head = r"(?<!\p{Latin})" if word.isascii() else ""
+    ways = [
+        "".join(chars[:i]) + _GAP + f"(?:{_GAP})?".join(chars[i:])
+        for i in range(1, len(chars))
+    ]
+    return head + "(?:" + "|".join(ways) + ")"
+
+
+_SPLIT_WORD = regex.compile("|".join(_split_word(w) for w in sorted(_WATCHED, key=len, reverse=True)))
+_GAP_CHARS = regex.compile(_GAP)
+rejoin = _RegexStep(_SPLIT_WORD, lambda m: _GAP_CHARS.sub("", m.group()), "rejoin")
 
 # Spelled-out e-mail punctuation, only between pieces that look like an address.
 _AT = regex.compile(
@@ -322,6 +352,7 @@ STEPS: dict[str, Step] = {
     "lower": lower,
     "numerals": numerals,
     "collapse_spaced": collapse_spaced,
+    "rejoin": rejoin,
     "dash": dash,
     "at_dot": at_dot,
     "squeeze_spaces": squeeze_spaces,
@@ -374,6 +405,7 @@ TEXT_STEPS: dict[str, TextStep] = {
     "lower": _lower_text,
     "numerals": lambda text: _kana_step.text(_kanji_step.text(text)),
     "collapse_spaced": _collapse_spaced_text,
+    "rejoin": rejoin.text,
     "dash": dash.text,
     "at_dot": _at_dot_text,
     "squeeze_spaces": squeeze_spaces.text,
@@ -382,12 +414,21 @@ TEXT_STEPS: dict[str, TextStep] = {
 
 # Whether any step after nfkc and lower could change a text, in one search: the patterns of
 # letters, strip_invisible, numerals and squeeze_spaces, the cheap tests of collapse_spaced and
-# at_dot, and a digit for dash. Most chat messages have none of them, and then those seven steps
+# at_dot, the pattern of rejoin, and a digit for dash. Most chat messages have none of them, and then those eight steps
 # are skipped, each of which would have found nothing.
 _UNQUIET = regex.compile(
     "|".join(
         p.pattern
-        for p in (_SYMBOL_LETTERS, _INVISIBLE, _KANJI_RUN, _KANA_RUN, _SPACED_NEEDS, _SPACES, regex.compile(r"[a-zA-Z\d]"))
+        for p in (
+            _SYMBOL_LETTERS,
+            _INVISIBLE,
+            _KANJI_RUN,
+            _KANA_RUN,
+            _SPACED_NEEDS,
+            _SPLIT_WORD,
+            _SPACES,
+            regex.compile(r"[a-zA-Z\d]"),
+        )
     )
 )
 
