@@ -301,7 +301,7 @@ collapse_spaced = _RegexStep(_SPACED, _collapse, "collapse_spaced")
 # the model read. Splitting a whole word letter by letter is collapse_spaced's case.
 _WATCHED = (
     "line", "ライン", "らいん", "chatwork", "チャットワーク", "チャトワ", "slack", "スラック",
-    "discord", "ディスコード", "telegram", "テレグラム", "skype", "スカイプ", "whatsapp", "wechat",
+    "discord", "ディスコード", "telegram", "テレグラム", "skype", "スカイプ", "whatsapp",
     "kakao", "カカオ", "instagram", "インスタ", "zoom", "ズーム", "gmail", "メール", "メアド",
     "paypay", "paypal", "電話", "番号", "連絡先", "直接", "振込", "振り込み", "口座", "仮払い",
     "手数料", "登録料", "教材",
@@ -309,22 +309,30 @@ _WATCHED = (
 # A gap is one to three fillers on one line: spaces, dots, slashes, dashes, waves, emoji and
 # other symbols. Commas and ideographic full stops are left out, so "…たら、いん…" stays apart.
 _GAP = r"(?:[^\S\n]|[._*/|・･\u2022\-~\u301c]|\p{Extended_Pictographic}|\p{So}|\p{Sm}){1,3}"
+# Inside a Latin word only spaces, middle dots, emoji and pictographic symbols: dots, slashes,
+# dashes and the like belong to URLs, addresses and IDs (lin.ee, g-mail.example).
+_LATIN_GAP = r"(?:[^\S\n]|[・･\u2022]|\p{Extended_Pictographic}|\p{So}){1,3}"
 
 
 def _split_word(word: str) -> str:
     """A pattern for ``word`` with at least one gap between its characters."""
     chars = [regex.escape(c) for c in word]
-    head = r"(?<!\p{Latin})" if word.isascii() else ""
-    ways = [
-        "".join(chars[:i]) + _GAP + f"(?:{_GAP})?".join(chars[i:])
-        for i in range(1, len(chars))
-    ]
+    gap, head = (_LATIN_GAP, r"(?<![\p{Latin}\d./@_\-])") if word.isascii() else (_GAP, "")
+    ways = ["".join(chars[:i]) + gap + f"(?:{gap})?".join(chars[i:]) for i in range(1, len(chars))]
     return head + "(?:" + "|".join(ways) + ")"
 
 
 _SPLIT_WORD = regex.compile("|".join(_split_word(w) for w in sorted(_WATCHED, key=len, reverse=True)))
 _GAP_CHARS = regex.compile(_GAP)
 rejoin = _RegexStep(_SPLIT_WORD, lambda m: _GAP_CHARS.sub("", m.group()), "rejoin")
+# What a split word needs somewhere: a gap between two characters of the watched words. One
+# character class on each side is far cheaper than the pattern of every way to split every word.
+_WATCHED_CHAR = "[" + "".join(sorted({regex.escape(c) for w in _WATCHED for c in w})) + "]"
+_REJOIN_NEEDS = regex.compile(f"{_WATCHED_CHAR}{_GAP}{_WATCHED_CHAR}")
+
+
+def _rejoin_text(text: str) -> str:
+    return rejoin.text(text) if _REJOIN_NEEDS.search(text) is not None else text
 
 # Spelled-out e-mail punctuation, only between pieces that look like an address.
 _AT = regex.compile(
@@ -405,7 +413,7 @@ TEXT_STEPS: dict[str, TextStep] = {
     "lower": _lower_text,
     "numerals": lambda text: _kana_step.text(_kanji_step.text(text)),
     "collapse_spaced": _collapse_spaced_text,
-    "rejoin": rejoin.text,
+    "rejoin": _rejoin_text,
     "dash": dash.text,
     "at_dot": _at_dot_text,
     "squeeze_spaces": squeeze_spaces.text,
@@ -414,7 +422,7 @@ TEXT_STEPS: dict[str, TextStep] = {
 
 # Whether any step after nfkc and lower could change a text, in one search: the patterns of
 # letters, strip_invisible, numerals and squeeze_spaces, the cheap tests of collapse_spaced and
-# at_dot, the pattern of rejoin, and a digit for dash. Most chat messages have none of them, and then those eight steps
+# at_dot, the cheap test of rejoin, and a digit for dash. Most chat messages have none of them, and then those eight steps
 # are skipped, each of which would have found nothing.
 _UNQUIET = regex.compile(
     "|".join(
@@ -425,7 +433,7 @@ _UNQUIET = regex.compile(
             _KANJI_RUN,
             _KANA_RUN,
             _SPACED_NEEDS,
-            _SPLIT_WORD,
+            _REJOIN_NEEDS,
             _SPACES,
             regex.compile(r"[a-zA-Z\d]"),
         )
