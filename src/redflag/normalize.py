@@ -421,9 +421,9 @@ TEXT_STEPS: dict[str, TextStep] = {
 
 
 # Whether any step after nfkc and lower could change a text, in one search: the patterns of
-# letters, strip_invisible, numerals and squeeze_spaces, the cheap tests of collapse_spaced and
-# at_dot, the cheap test of rejoin, and a digit for dash. Most chat messages have none of them, and then those eight steps
-# are skipped, each of which would have found nothing.
+# letters, strip_invisible, numerals and squeeze_spaces, the cheap tests of collapse_spaced,
+# rejoin and at_dot, and a digit for dash. Most chat messages have none of them, and then those
+# eight steps are skipped, each of which would have found nothing.
 _UNQUIET = regex.compile(
     "|".join(
         p.pattern
