@@ -1,7 +1,7 @@
 """Compare training sets or settings on the same validation rows, and on real chat.
 
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
-        [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
+        [--no-clusters] [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
         [--unseen data/raw/wNN.jsonl ...] [--factor 0.1,0.3] [--allocate 204] [--safe-writer-weight 4]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
@@ -65,6 +65,7 @@ def main() -> None:
         help="search per-label betas for the best out-of-fold figures flagging at most this many RealPersonaChat messages",
     )
     ap.add_argument("--no-concepts", action="store_true", help="train without concept-pair features")
+    ap.add_argument("--no-clusters", action="store_true", help="train without word-cluster features (v:)")
     ap.add_argument("--min-df", type=int, default=DEFAULT_MIN_DF, help="keep features seen in at least this many messages")
     ap.add_argument("--C", type=float, default=DEFAULT_C, help="inverse regularization strength of the regressions")
     ap.add_argument("--sample", type=int, default=30_000, help="RealPersonaChat messages to score (every 8th)")
@@ -98,7 +99,7 @@ def main() -> None:
     weighted = sum(ex.weight != 1.0 for ex in examples)
     started = time.perf_counter()
     lo, hi = (int(v) for v in args.char_ngrams.split(","))
-    config = FeatureConfig(concept_pairs=not args.no_concepts, char_ngrams=(lo, hi))
+    config = FeatureConfig(concept_pairs=not args.no_concepts, char_ngrams=(lo, hi), word_clusters=not args.no_clusters)
     result = train(examples, seed=0, config=config, min_df=args.min_df, C=args.C)
     rows = np.array([0 <= _writer(ex.group, ex.id) <= args.writers for ex in examples])
     y = np.array([[label in ex.labels for label in LABELS] for ex in examples], dtype=np.int64)
@@ -119,7 +120,7 @@ def main() -> None:
     unseen = _unseen(args.unseen)
     unseen_scores = _scores(scorer, [ex.text for ex in unseen])
     print(
-        f"{args.data} (concepts={config.concept_pairs}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages ({weighted} weighted), "
+        f"{args.data} (concepts={config.concept_pairs}, clusters={config.word_clusters}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages ({weighted} weighted), "
         f"{len(result.model.vocabulary)} features; out-of-fold figures on the {int(rows.sum())} rows of "
         f"w1..w{args.writers}; RealPersonaChat {'all' if args.full else 'sample'} n={len(chat)}, ASDC n={len(asdc)}"
     )

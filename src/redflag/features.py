@@ -7,6 +7,7 @@ Feature names carry a namespace prefix:
 - ``b:`` two adjacent tokens
 - ``c:`` character n-grams of the normalized text (robust to spelling and obfuscation)
 - ``r:`` a rule that fired; ``n:`` a rule that fired but was negated (a refusal)
+- ``v:`` the cluster of a word (:mod:`redflag.clusters`): words used alike share one
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from itertools import pairwise
 
 import regex
 
+from .clusters import WordClusters, default_word_clusters
 from .normalize import DEFAULT_STEPS, Normalized, normalize
 from .rules import Hit, RuleSet
 from .tokenize import Token, Tokenizer, locate
@@ -48,6 +50,9 @@ class FeatureConfig:
     #: "before", ...) that occur in the same sentence, as ``p:a&b`` (``xp:`` in a refused
     #: sentence): "LINE + request" in one sentence is a proposal, "LINE + past tense" a story.
     concept_pairs: bool = True
+    #: The cluster of each word (:mod:`redflag.clusters`) as a ``v:`` feature, so that a word
+    #: the corpus never had counts as the words used like it.
+    word_clusters: bool = True
     normalize_steps: tuple[str, ...] = DEFAULT_STEPS
     tokenizer_args: str = "-Owakati"
 
@@ -96,6 +101,7 @@ class Analyzer:
         self.rules = rules
         self.config = config or FeatureConfig()
         self.tokenizer = Tokenizer(self.config.tokenizer_args)
+        self.clusters: WordClusters | None = default_word_clusters() if self.config.word_clusters else None
 
     def analyze(self, text: str, *, allow: Sequence[str] = ()) -> Analysis:
         cfg = self.config
@@ -122,6 +128,11 @@ class Analyzer:
             extra.extend("k:" + name for name in context)
             if len(context) == len(self.rules.context):
                 extra.append("k:all")
+        if self.clusters is not None:
+            kept = words
+            if allowed:
+                kept = tuple(t[0] for t in locate(n.text, words) if not any(s <= t[1] and t[2] <= e for s, e in allowed))
+            extra.extend(self.clusters.features(kept))
         given = None
         if allowed or scopes:
             given = (*self._token_features(text, n.text, words, allowed, scopes), *extra)

@@ -438,6 +438,18 @@ class LinearModel:
             raise ModelFormatError(f"{where}: array shapes do not agree with the vocabulary")
         if set(self.thresholds) != set(self.labels):
             raise ModelFormatError(f"{where}: thresholds do not cover the labels {self.labels}")
+        if self.config.word_clusters:
+            # The v: features are numbered by the table the model was trained with; another
+            # table would give the same numbers to other words.
+            from .clusters import default_word_clusters
+
+            recorded = self.meta.get("training", {}).get("word_clusters_sha256")
+            have = default_word_clusters().sha256
+            if recorded != have:
+                raise ModelFormatError(
+                    f"{where}: trained with the word-cluster table {recorded or '(not recorded)'}, but this "
+                    f"redflag has {have}; retrain the model with `redflag train`"
+                )
 
 
 #: The entries of a model archive (each ``NAME.npy``).
@@ -494,6 +506,7 @@ def _config(d: dict[str, Any]) -> FeatureConfig:
         negation_scope=bool(d.get("negation_scope", False)),
         context_features=bool(d.get("context_features", False)),
         concept_pairs=bool(d.get("concept_pairs", False)),
+        word_clusters=bool(d.get("word_clusters", False)),
         normalize_steps=tuple(d["normalize_steps"]),
         tokenizer_args=str(d["tokenizer_args"]),
     )

@@ -71,6 +71,7 @@ class Scorer:
         self.analyzer = Analyzer(self.rules, model.config)
         self.max_chars = max_chars
         self._thresholds = [model.thresholds[label] for label in model.labels]
+        self._clusters_named: dict[int, tuple[str, ...]] | None = None
 
     @classmethod
     def load(
@@ -343,6 +344,20 @@ class Scorer:
                     ),
                     None,
                 )
+            elif kind == "v" and self.analyzer.clusters is not None and value.isdigit():
+                # A cluster: shown as the first word of the message that belongs to it.
+                cluster, clusters = int(value), self.analyzer.clusters
+                span = next(
+                    (
+                        (s, e)
+                        for tok, s, e in analysis.tokens
+                        if len(tok) > 1
+                        and not (strict and _FUNCTION_WORD.fullmatch(tok))
+                        and not _PUNCT.search(tok)
+                        and clusters.cluster(tok) == cluster
+                    ),
+                    None,
+                )
             elif kind == "c" and len(value) >= 3 and not _PUNCT.search(value) and not function:
                 view = view if view is not None else char_view(n.text)
                 start = view.find(value)
@@ -351,18 +366,33 @@ class Scorer:
                 continue
             covered.append(span)
             s, e = n.original_span(*span)
-            found.append(
-                Evidence(
-                    label,
-                    f"model:{feature}",
-                    s,
-                    e,
-                    n.original[s:e],
-                    "統計モデルがこのラベルの根拠として重視した表現です",
-                    "A phrase the statistical model weighs toward this label",
+            reason_ja = "統計モデルがこのラベルの根拠として重視した表現です"
+            reason_en = "A phrase the statistical model weighs toward this label"
+            if kind == "v":
+                alike = "、".join(self._cluster_words().get(int(value), ()))
+                reason_ja = f"統計モデルがこのラベルの根拠として重視した語のグループ（{alike}など、使われ方の近い語）の語です"
+                reason_en = (
+                    f"A word of a group the statistical model weighs toward this label "
+                    f"(words used alike, such as {alike.replace('、', ', ')})"
                 )
-            )
+            found.append(Evidence(label, f"model:{feature}", s, e, n.original[s:e], reason_ja, reason_en))
         return found
+
+    def _cluster_words(self) -> dict[int, tuple[str, ...]]:
+        """The training words of each word cluster, most frequent first (four at most), to name it."""
+        if self._clusters_named is None:
+            named: dict[int, list[str]] = {}
+            clusters = self.analyzer.clusters
+            if clusters is not None:
+                # Features are numbered from the most frequent, so the first words found are the commonest.
+                for name in self.model.words:
+                    if not name.startswith("w:") or len(name) < 4:
+                        continue
+                    c = clusters.cluster(name[2:])
+                    if c is not None and len(named.setdefault(c, [])) < 4:
+                        named[c].append(name[2:])
+            self._clusters_named = {c: tuple(ws) for c, ws in named.items()}
+        return self._clusters_named
 
 
 @dataclass(frozen=True)
