@@ -8,7 +8,7 @@ The word vectors are chiVe's (Works Applications, Apache-2.0), as the GiNZA pack
 vectors of 300 dimensions. Without ``--wheel`` the package is fetched with ``pip download``. The
 20,000 vectors, scaled to unit length, are grouped by k-means (scikit-learn's MiniBatchKMeans,
 fixed seed) into ``--k`` clusters (3,000 for the packaged table) of words used alike:
-メール, 連絡先, 電話番号 and Gmail share one; 口座, 送金, 入金, 後払い and 先払い another; LINE and
+メール, Gmail and アドレス share one; 口座, 送金, 入金, 後払い and 先払い another; LINE and
 Slack a third. Every word gets the cluster of its vector. The table keeps the words as the model
 looks them up, in NFKC and lower case, and only those MeCab (unidic-lite) gives as one token.
 

@@ -1,11 +1,11 @@
 """Word clusters: groups of words used alike, from pretrained word vectors.
 
-A word the training corpus never had still falls in a cluster it had: メール, 連絡先, 電話番号
-and Gmail share one, 口座, 送金, 入金 and 後払い another, LINE and Slack a third. The model sees
+A word the training corpus never had still falls in a cluster it had: メール, Gmail and
+アドレス share one, 口座, 送金, 入金 and 後払い another, LINE and Slack a third. The model sees
 a message's clusters as ``v:`` features beside its words, so what it learned of a word carries
-over to the other words of its cluster. The packaged table (``data/word_clusters.tsv.gz``) groups the chiVe vectors
-that GiNZA ships (see ``data/word_clusters.py`` in the repository for how it is built); a model
-records the table's SHA-256 and refuses to score with any other.
+over to the other words of its cluster. The packaged table (``data/word_clusters.tsv.gz``)
+groups the chiVe vectors that GiNZA ships (see ``data/word_clusters.py`` in the repository for
+how it is built); a model records the table's SHA-256 and refuses to score with any other.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class WordClusters:
         self.table = table
         self.sha256 = sha256
         self.source = source
+        self._names: list[str] | None = None
 
     @classmethod
     def read(cls, path: str | Path) -> WordClusters:
@@ -48,14 +49,27 @@ class WordClusters:
     def cluster(self, word: str) -> int | None:
         """The cluster of a word as MeCab cut it, or of its lower case (``LINE`` -> ``line``)."""
         c = self.table.get(word)
-        if c is None and not word.islower():
-            c = self.table.get(word.lower())
+        if c is None:
+            lower = word.lower()
+            if lower != word:
+                c = self.table.get(lower)
         return c
 
     def features(self, words: tuple[str, ...] | list[str]) -> list[str]:
         """``v:N`` for each word that has a cluster, in order."""
-        get = self.cluster
-        return [f"v:{c}" for c in map(get, words) if c is not None]
+        if self._names is None:
+            self._names = [f"v:{c}" for c in range(max(self.table.values(), default=-1) + 1)]
+        names, get = self._names, self.table.get
+        out = []
+        for word in words:
+            c = get(word)
+            if c is None:
+                # Normalized text is in lower case already; this is for words from elsewhere.
+                lower = word.lower()
+                if lower == word or (c := get(lower)) is None:
+                    continue
+            out.append(names[c])
+        return out
 
     def __len__(self) -> int:
         return len(self.table)

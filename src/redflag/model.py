@@ -353,6 +353,8 @@ class LinearModel:
             "config": asdict(self.config),
             "meta": self.meta,
         }
+        if self.config.word_clusters:
+            header["word_clusters_sha256"] = _cluster_table_sha256()
         arrays = {
             "header": _bytes(json.dumps(header, ensure_ascii=False, sort_keys=True)),
             "vocabulary": _bytes(json.dumps(self.words, ensure_ascii=False)),
@@ -426,6 +428,15 @@ class LinearModel:
         except (KeyError, ValueError, OSError, zipfile.BadZipFile) as exc:
             raise ModelFormatError(f"{p}: damaged or incomplete model file ({exc})") from exc
         model._check(p)
+        if model.config.word_clusters:
+            # The v: features are numbered by the table the model was trained with; another
+            # table would give the same numbers to other words.
+            recorded, have = header.get("word_clusters_sha256"), _cluster_table_sha256()
+            if recorded != have:
+                raise ModelFormatError(
+                    f"{p}: trained with the word-cluster table {recorded or '(not recorded)'}, but this "
+                    f"redflag has {have}; retrain the model with `redflag train`"
+                )
         return model
 
     def _check(self, where: object) -> None:
@@ -438,18 +449,6 @@ class LinearModel:
             raise ModelFormatError(f"{where}: array shapes do not agree with the vocabulary")
         if set(self.thresholds) != set(self.labels):
             raise ModelFormatError(f"{where}: thresholds do not cover the labels {self.labels}")
-        if self.config.word_clusters:
-            # The v: features are numbered by the table the model was trained with; another
-            # table would give the same numbers to other words.
-            from .clusters import default_word_clusters
-
-            recorded = self.meta.get("training", {}).get("word_clusters_sha256")
-            have = default_word_clusters().sha256
-            if recorded != have:
-                raise ModelFormatError(
-                    f"{where}: trained with the word-cluster table {recorded or '(not recorded)'}, but this "
-                    f"redflag has {have}; retrain the model with `redflag train`"
-                )
 
 
 #: The entries of a model archive (each ``NAME.npy``).
@@ -488,6 +487,12 @@ def _read_header(p: Path, sha256: str | None) -> dict[str, Any]:
             f"(this redflag reads version {FORMAT_VERSION}); retrain with `redflag train`"
         )
     return header
+
+
+def _cluster_table_sha256() -> str:
+    from .clusters import default_word_clusters
+
+    return default_word_clusters().sha256
 
 
 def _bytes(text: str) -> np.ndarray:

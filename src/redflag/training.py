@@ -398,7 +398,6 @@ def train(
             "groups": n_groups,
             "data_sha256": data_hash(examples),
             "rules_sha256": rules.digest,
-            **({"word_clusters_sha256": analyzer.clusters.sha256} if analyzer.clusters is not None else {}),
             "seed": seed,
             "C": C,
             "min_df": min_df,
