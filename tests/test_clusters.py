@@ -64,6 +64,9 @@ def test_bad_table_line_names_file_and_line(tmp_path):
     read = WordClusters.read(path)
     assert read.table == {"#9": 3, "電話": 1}
     assert pickle.loads(pickle.dumps(read)).table == read.table
+    made = WordClusters({"電話": 1}, sha256="0" * 64)
+    again = pickle.loads(pickle.dumps(made))
+    assert (again.table, again.sha256) == (made.table, made.sha256)
 
 
 def test_the_packaged_table_pickles_by_reference(table):

@@ -79,7 +79,13 @@ class WordClusters:
         # not carry half a million words with it.
         if self.source == str(_default_path()):
             return (default_word_clusters, ())
-        return (WordClusters.read, (self.source,))
+        if self.source:
+            return (WordClusters.read, (self.source,))
+        return (_from_table, (self.table, self.sha256))  # made in memory: pickled whole
+
+
+def _from_table(table: dict[str, int], sha256: str) -> WordClusters:
+    return WordClusters(table, sha256=sha256)
 
 
 def _default_path() -> Path:
