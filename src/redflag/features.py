@@ -129,9 +129,7 @@ class Analyzer:
             if len(context) == len(self.rules.context):
                 extra.append("k:all")
         if self.clusters is not None:
-            kept = words
-            if allowed:
-                kept = tuple(t[0] for t in locate(n.text, words) if not any(s <= t[1] and t[2] <= e for s, e in allowed))
+            kept = [t[0] for t in _outside(n.text, words, allowed)] if allowed else words
             extra.extend(self.clusters.features(kept))
         given = None
         if allowed or scopes:
@@ -153,9 +151,7 @@ class Analyzer:
         """
         cfg = self.config
         if allowed:
-            tokens: Sequence[Token] = [
-                t for t in locate(unblanked, surfaces) if not any(s <= t[1] and t[2] <= e for s, e in allowed)
-            ]
+            tokens: Sequence[Token] = _outside(unblanked, surfaces, allowed)
             surfaces = [t[0] for t in tokens]
         else:
             tokens = locate(text, surfaces)
@@ -251,6 +247,11 @@ def _inside(n: int, scopes: Sequence[tuple[int, int]]) -> bytearray:
     for s, e in scopes:
         flags[s:e] = b"\x01" * (min(e, n) - s) if s < n else b""
     return flags
+
+
+def _outside(text: str, surfaces: Sequence[str], spans: Sequence[tuple[int, int]]) -> list[Token]:
+    """The tokens of ``text`` that lie inside none of ``spans`` (the allow-listed words)."""
+    return [t for t in locate(text, surfaces) if not any(s <= t[1] and t[2] <= e for s, e in spans)]
 
 
 def _blank(text: str, spans: Sequence[tuple[int, int]]) -> str:
