@@ -48,20 +48,23 @@ from redflag.dataset import Example, load_examples
 from redflag.evaluate import compute_report
 from redflag.features import Analysis, Analyzer, FeatureConfig
 from redflag.labels import LABELS
+from redflag.model import LinearModel
 from redflag.rules import default_rules_text, load_rules
 from redflag.training import DEFAULT_C, DEFAULT_MIN_DF, _best_threshold, _identity, prepare_folds, sample_weights
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from training_sets import _writer as writer_number  # noqa: E402  (the rows training_sets.py validates on)
+
 VARIANTS = ("sentence-max", "risk-head", "dense")
 #: Where a sentence ends; the delimiter stays with its sentence.
 _SENTENCE_END = re.compile(r"(?<=[。！？!?\n])")
-#: Discount of a label none of whose anchor words occurs (LinearModel.unanchored_factor).
-_UNANCHORED = 0.1
+#: Discount of a label none of whose anchor words occurs, as the shipped model applies it.
+_UNANCHORED = LinearModel.unanchored_factor
 
 
 def _writer(ex: Example) -> int:
-    m = re.match(r"w(\d+)", (ex.group or "").lower()) or re.match(r"w(\d+)", (ex.id or "").lower())
-    return int(m.group(1)) if m else -1
+    return writer_number(ex.group, ex.id)
 
 
 def sentences(text: str) -> list[str]:
@@ -93,7 +96,11 @@ class Dense:
 
 
 class Fitted:
-    """tf-idf and one regression per column of the target (the five labels, then "any")."""
+    """tf-idf and one regression per column of the target (the five labels, then "any").
+
+    What :func:`redflag.training.fit_model` fits, kept as scikit-learn objects so that dense
+    columns can stand beside the tf-idf ones.
+    """
 
     def __init__(
         self, features: Sequence[Sequence[str]], Y: np.ndarray, weights: np.ndarray | None, dense: Any = None
