@@ -85,6 +85,11 @@ def sentences(text: str) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+def anchor_factors(analyses: Sequence[Analysis]) -> np.ndarray:
+    """Per message and label: 1, or the shipped model's discount where none of the label's anchor words occurs."""
+    return np.array([[1.0 if lab in a.anchored else _UNANCHORED for lab in LABELS] for a in analyses])
+
+
 class Dense:
     """Unit-length mean of a message's unit word vectors, as sparse rows."""
 
@@ -136,13 +141,8 @@ class Fitted:
         if dense is not None:
             X = sparse.hstack([X, dense]).tocsr()
         p = np.column_stack([clf.predict_proba(X)[:, 1] for clf in self.clfs])
-        factors = np.array(
-            [
-                [1.0 if lab in a.anchored else _UNANCHORED for lab in LABELS] + [1.0 if a.anchored else _UNANCHORED]
-                for a in analyses
-            ]
-        )
-        return p * factors
+        anchored = np.array([[bool(a.anchored)] for a in analyses])
+        return p * np.hstack([anchor_factors(analyses), np.where(anchored, 1.0, _UNANCHORED)])
 
 
 class Network:
@@ -172,8 +172,7 @@ class Network:
     def scores(self, analyses: Sequence[Analysis]) -> np.ndarray:
         """The five labels' probabilities, discounted where unanchored, and a zero "any" column."""
         p = self.net.predict_proba(self.vec.transform([a.features for a in analyses]))
-        factors = np.array([[1.0 if lab in a.anchored else _UNANCHORED for lab in LABELS] for a in analyses])
-        return np.column_stack([p * factors, np.zeros(len(analyses))])
+        return np.column_stack([p * anchor_factors(analyses), np.zeros(len(analyses))])
 
 
 def stack(oof: np.ndarray, y: np.ndarray, fold_of: np.ndarray, k: int, *others: np.ndarray) -> list[np.ndarray]:
