@@ -231,13 +231,13 @@ def _report(
                 f"    unseen writers (n={len(unseen)}): macro-F1 {report.macro_f1:.3f}, any-risk R "
                 f"{report.any_recall:.3f} P {report.any_precision:.3f}, safe FPR {report.safe_fpr:.3f}; {per_label}"
             )
-            # Per writer, by the id prefix (W163-0001 -> W163), when there are several.
-            writers = sorted({ex.id.split("-")[0] for ex in unseen})
+            writer_of = [_writer(ex.group, ex.id) for ex in unseen]
+            writers = sorted(set(writer_of))
             for writer in writers if len(writers) > 1 else []:
-                part = [i for i, ex in enumerate(unseen) if ex.id.split("-")[0] == writer]
+                part = [i for i, w in enumerate(writer_of) if w == writer]
                 r = compute_report([unseen[i].labels for i in part], [pred[i] for i in part])
                 print(
-                    f"      {writer} (n={len(part)}): macro-F1 {r.macro_f1:.3f}, any-risk R {r.any_recall:.3f}, "
+                    f"      w{writer} (n={len(part)}): macro-F1 {r.macro_f1:.3f}, any-risk R {r.any_recall:.3f}, "
                     f"safe FPR {r.safe_fpr:.3f}"
                 )
 
