@@ -3,6 +3,7 @@
     python benchmarks/training_sets.py DATA.jsonl [--writers 29] [--beta 0.7,0.8] [--no-concepts]
         [--no-clusters] [--min-df 5] [--C 8] [--char-ngrams 2,3] [--save SCORES.npz] [--sample 30000 | --full] [--shared ../shared]
         [--unseen data/raw/wNN.jsonl ...] [--factor 0.1,0.3] [--allocate 204] [--safe-writer-weight 4]
+        [--writer-folds]
 
 Trains with grouped cross-validation (as ``redflag train`` does) and reports the out-of-fold
 figures on the rows of writers ``w1``..``w<writers>`` only, so that a set with added writers is
@@ -17,7 +18,9 @@ of ``--beta`` is reported, and the per-label betas the trainer uses by default. 
 ``--allocate N``, also the per-label betas (a grid from 0.6 to 1.3) with the most out-of-fold
 macro-F1 + any-risk recall among those that flag at most N RealPersonaChat messages, found by
 changing one label's beta at a time, from every uniform start. With ``--safe-writer-weight W``,
-the messages of safe-only writers weigh W in the fit instead of what DATA gives them. This is
+the messages of safe-only writers weigh W in the fit instead of what DATA gives them. With
+``--writer-folds``, the folds hold whole writer files instead of blocks of 40 messages, so that
+every out-of-fold score comes from a model that saw nothing of that writer. This is
 how data and feature changes to the default model are decided: never on the shared dev set.
 """
 
@@ -84,6 +87,11 @@ def main() -> None:
         type=float,
         help="weight in the fit of the messages of safe-only writers (default: the weights DATA gives)",
     )
+    ap.add_argument(
+        "--writer-folds",
+        action="store_true",
+        help="cross-validation folds of whole writer files instead of 40-message blocks",
+    )
     args = ap.parse_args()
     betas: list[dict[str, float]] = [label_betas(float(b)) for b in args.beta.split(",")]
     betas.append(label_betas(DEFAULT_BETA))
@@ -96,6 +104,9 @@ def main() -> None:
             replace(ex, weight=args.safe_writer_weight if ex.group.partition(":")[0] not in risky else 1.0)
             for ex in examples
         ]
+    if args.writer_folds:
+        # A group is "writer:block" (data/build.py); the writer alone makes the fold unit.
+        examples = [replace(ex, group=ex.group.partition(":")[0]) for ex in examples]
     weighted = sum(ex.weight != 1.0 for ex in examples)
     started = time.perf_counter()
     lo, hi = (int(v) for v in args.char_ngrams.split(","))
@@ -120,7 +131,7 @@ def main() -> None:
     unseen = _unseen(args.unseen)
     unseen_scores = _scores(scorer, [ex.text for ex in unseen])
     print(
-        f"{args.data} (concepts={config.concept_pairs}, clusters={config.word_clusters}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages ({weighted} weighted), "
+        f"{args.data} ({'writer' if args.writer_folds else 'block'} folds, concepts={config.concept_pairs}, clusters={config.word_clusters}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages ({weighted} weighted), "
         f"{len(result.model.vocabulary)} features; out-of-fold figures on the {int(rows.sum())} rows of "
         f"w1..w{args.writers}; RealPersonaChat {'all' if args.full else 'sample'} n={len(chat)}, ASDC n={len(asdc)}"
     )
