@@ -47,6 +47,11 @@ from redflag.training import DEFAULT_BETA, DEFAULT_C, DEFAULT_MIN_DF, Example, _
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _source(group: str) -> str:
+    """The writer file of a corpus group ("writer:block", as data/build.py names them)."""
+    return group.partition(":")[0]
+
+
 def _writer(group: str, ident: str) -> int:
     m = re.match(r"w(\d+)", group.lower()) or re.match(r"w(\d+)", ident.lower())
     return int(m.group(1)) if m else -1
@@ -99,14 +104,13 @@ def main() -> None:
     examples = load_examples(args.data)
     if args.safe_writer_weight is not None:
         # Safe-only writers as data/build.py finds them: no message of theirs has a label.
-        risky = {ex.group.partition(":")[0] for ex in examples if ex.labels}
+        risky = {_source(ex.group) for ex in examples if ex.labels}
         examples = [
-            replace(ex, weight=args.safe_writer_weight if ex.group.partition(":")[0] not in risky else 1.0)
+            replace(ex, weight=args.safe_writer_weight if _source(ex.group) not in risky else 1.0)
             for ex in examples
         ]
     if args.writer_folds:
-        # A group is "writer:block" (data/build.py); the writer alone makes the fold unit.
-        examples = [replace(ex, group=ex.group.partition(":")[0]) for ex in examples]
+        examples = [replace(ex, group=_source(ex.group)) for ex in examples]
     weighted = sum(ex.weight != 1.0 for ex in examples)
     started = time.perf_counter()
     lo, hi = (int(v) for v in args.char_ngrams.split(","))
