@@ -98,6 +98,14 @@ def main() -> None:
         help="cross-validation folds of whole writer files instead of 40-message blocks",
     )
     args = ap.parse_args()
+    # Training takes minutes: find every input before it starts, not after.
+    corpora = Path(args.shared) / "corpora"
+    for needed in (corpora / "real_persona_chat.jsonl.gz", corpora / "asdc.jsonl"):
+        if not needed.is_file():
+            ap.error(f"{needed}: no such file (--shared names the folder that holds corpora/)")
+    for needed in (Path(args.data), *map(Path, args.unseen)):
+        if not needed.is_file():
+            ap.error(f"{needed}: no such file")
     betas: list[dict[str, float]] = [label_betas(float(b)) for b in args.beta.split(",")]
     betas.append(label_betas(DEFAULT_BETA))
     shared = Path(args.shared)
