@@ -99,8 +99,8 @@ def main() -> None:
     )
     args = ap.parse_args()
     # Training takes minutes: find every input before it starts, not after.
-    corpora = Path(args.shared) / "corpora"
-    for needed in (corpora / "real_persona_chat.jsonl.gz", corpora / "asdc.jsonl"):
+    shared = Path(args.shared)
+    for needed in (shared / "corpora" / "real_persona_chat.jsonl.gz", shared / "corpora" / "asdc.jsonl"):
         if not needed.is_file():
             ap.error(f"{needed}: no such file (--shared names the folder that holds corpora/)")
     for needed in (Path(args.data), *map(Path, args.unseen)):
@@ -108,7 +108,6 @@ def main() -> None:
             ap.error(f"{needed}: no such file")
     betas: list[dict[str, float]] = [label_betas(float(b)) for b in args.beta.split(",")]
     betas.append(label_betas(DEFAULT_BETA))
-    shared = Path(args.shared)
     examples = load_examples(args.data)
     if args.safe_writer_weight is not None:
         # Safe-only writers as data/build.py finds them: no message of theirs has a label.
