@@ -40,6 +40,7 @@ import numpy as np
 from redflag.dataset import load_examples
 from redflag.evaluate import compute_report
 from redflag.features import FeatureConfig
+from redflag.io import InputError
 from redflag.labels import LABELS
 from redflag.scorer import Scorer
 from redflag.training import DEFAULT_BETA, DEFAULT_C, DEFAULT_MIN_DF, Example, _best_threshold, label_betas, train
@@ -98,17 +99,18 @@ def main() -> None:
         help="cross-validation folds of whole writer files instead of 40-message blocks",
     )
     args = ap.parse_args()
-    # Training takes minutes: find every input before it starts, not after.
-    shared = Path(args.shared)
-    for needed in (shared / "corpora" / "real_persona_chat.jsonl.gz", shared / "corpora" / "asdc.jsonl"):
-        if not needed.is_file():
-            ap.error(f"{needed}: no such file (--shared names the folder that holds corpora/)")
-    for needed in (Path(args.data), *map(Path, args.unseen)):
-        if not needed.is_file():
-            ap.error(f"{needed}: no such file")
     betas: list[dict[str, float]] = [label_betas(float(b)) for b in args.beta.split(",")]
     betas.append(label_betas(DEFAULT_BETA))
-    examples = load_examples(args.data)
+    # Training takes minutes: every input is read before it starts, so a wrong path fails at once.
+    shared = Path(args.shared)
+    try:
+        examples = load_examples(args.data)
+        unseen = _unseen(args.unseen)
+        chat, asdc = _chat(shared, None if args.full else args.sample)
+    except InputError as exc:
+        ap.error(str(exc))
+    except FileNotFoundError as exc:
+        ap.error(f"{exc.filename}: no such file (--shared names the folder that holds corpora/)")
     if args.safe_writer_weight is not None:
         # Safe-only writers as data/build.py finds them: no message of theirs has a label.
         risky = {_source(ex.group) for ex in examples if ex.labels}
@@ -129,17 +131,8 @@ def main() -> None:
     # Scores do not depend on the thresholds: every message is scored once, and each beta's
     # thresholds (chosen on all out-of-fold scores, as training does) are applied to them.
     scorer = Scorer(result.model)
-    chat = []
-    with gzip.open(shared / "corpora" / "real_persona_chat.jsonl.gz", "rt", encoding="utf-8") as f:
-        for i, line in enumerate(f):
-            if args.full or i % 8 == 0:
-                chat.append(json.loads(line)["text"])
-            if not args.full and len(chat) >= args.sample:
-                break
-    asdc = [json.loads(line)["text"] for line in (shared / "corpora" / "asdc.jsonl").open(encoding="utf-8")]
     chat_scores = _scores(scorer, chat)
     asdc_scores = _scores(scorer, asdc)
-    unseen = _unseen(args.unseen)
     unseen_scores = _scores(scorer, [ex.text for ex in unseen])
     print(
         f"{args.data} ({'writer' if args.writer_folds else 'block'} folds, concepts={config.concept_pairs}, clusters={config.word_clusters}, char n-grams {lo}-{hi}, min_df={args.min_df}, C={args.C:g}): {len(examples)} messages ({weighted} weighted), "
@@ -276,6 +269,19 @@ def _unanchored(scorer: Scorer, texts: list[str]) -> np.ndarray:
         anchored = scorer.analyze(text)[0].anchored
         out[i] = [label not in anchored for label in LABELS]
     return out
+
+
+def _chat(shared: Path, sample: int | None) -> tuple[list[str], list[str]]:
+    """The RealPersonaChat texts (all, or every 8th up to ``sample``) and the ASDC texts."""
+    chat = []
+    with gzip.open(shared / "corpora" / "real_persona_chat.jsonl.gz", "rt", encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if sample is None or i % 8 == 0:
+                chat.append(json.loads(line)["text"])
+            if sample is not None and len(chat) >= sample:
+                break
+    asdc = [json.loads(line)["text"] for line in (shared / "corpora" / "asdc.jsonl").open(encoding="utf-8")]
+    return chat, asdc
 
 
 def _unseen(paths: list[str]) -> list[Example]:
